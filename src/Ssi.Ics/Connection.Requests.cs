@@ -1,0 +1,185 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Ssi.Protocol;
+
+namespace Ssi.Ics;
+
+public sealed partial class Connection
+{
+    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<byte[]>> _pending = new();
+    private long _nextRequestId;
+
+    /// <summary>
+    /// Sends a request and waits for its answer. Throws <see cref="SsiException"/> with the
+    /// peer's status, <see cref="Status.DeadlineExceeded"/> when <paramref name="timeout"/> passes
+    /// (the peer is told to drop it), or <see cref="Status.Unavailable"/> if the connection breaks.
+    /// </summary>
+    public async Task<byte[]> RequestAsync(ushort method, ReadOnlyMemory<byte> payload, TimeSpan timeout,
+        CancellationToken ct = default)
+    {
+        var id = (ulong)Interlocked.Increment(ref _nextRequestId);
+        var answer = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = answer;
+        try
+        {
+            await SendFrameAsync(FrameKind.Request, method, id, payload, ct).ConfigureAwait(false);
+            if (!IsOpen)
+                answer.TrySetException(Lost(CloseReason ?? "closed"));
+            return await answer.Task.WaitAsync(timeout, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            SendCancel(method, id);
+            throw new SsiException(Status.DeadlineExceeded,
+                $"{Peer} did not answer method 0x{method:x4} within {timeout.TotalMilliseconds:0} ms");
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            SendCancel(method, id);
+            throw;
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Sends a message that expects no answer.</summary>
+    public ValueTask SendOneWayAsync(ushort method, ReadOnlyMemory<byte> payload, CancellationToken ct = default) =>
+        SendFrameAsync(FrameKind.OneWay, method, 0, payload, ct);
+
+    /// <summary>Measures one round trip of a ping frame (liveness probes, benchmarks).</summary>
+    public async Task<TimeSpan> PingAsync(TimeSpan timeout, CancellationToken ct = default)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        var id = (ulong)Interlocked.Increment(ref _nextRequestId);
+        var answer = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = answer;
+        try
+        {
+            await SendFrameAsync(FrameKind.Ping, 0, id, ReadOnlyMemory<byte>.Empty, ct).ConfigureAwait(false);
+            await answer.Task.WaitAsync(timeout, ct).ConfigureAwait(false);
+            return TimeProvider.System.GetElapsedTime(started);
+        }
+        catch (TimeoutException)
+        {
+            throw new SsiException(Status.DeadlineExceeded, $"{Peer} did not answer a ping within {timeout.TotalMilliseconds:0} ms");
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    private void SendCancel(ushort method, ulong id)
+    {
+        if (IsOpen)
+            SendInBackground(FrameKind.Cancel, method, id, ReadOnlyMemory<byte>.Empty);
+    }
+
+    private void CompletePending(FrameKind kind, ulong id, ReadOnlySpan<byte> payload)
+    {
+        if (!_pending.TryGetValue(id, out var answer))
+            return; // Its deadline passed already.
+        if (kind == FrameKind.Error)
+        {
+            var error = ErrorReply.Decode(payload);
+            answer.TrySetException(new SsiException(error.Status, error.Message));
+        }
+        else
+        {
+            answer.TrySetResult(payload.ToArray());
+        }
+    }
+
+    private void FailPending(string reason)
+    {
+        foreach (var (_, answer) in _pending)
+            answer.TrySetException(Lost(reason));
+    }
+
+    private void ServeRequest(ushort method, ulong id, byte[] payload)
+    {
+        var handler = _router.FindRequest(method);
+        if (handler is null)
+        {
+            Reply(id, method, new ErrorReply(Status.Unimplemented, $"method 0x{method:x4} is not served here"));
+            return;
+        }
+
+        var cancel = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
+        _incoming[id] = cancel;
+        ValueTask<ReadOnlyMemory<byte>> pending;
+        try
+        {
+            pending = handler(new IncomingRequest(Peer, method, payload), cancel.Token);
+        }
+        catch (Exception e)
+        {
+            Finish(id, cancel);
+            Reply(id, method, Describe(e, method));
+            return;
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            Finish(id, cancel);
+            SendInBackground(FrameKind.Response, method, id, pending.Result);
+        }
+        else
+        {
+            _ = AwaitAndReply(pending, method, id, cancel);
+        }
+    }
+
+    private async Task AwaitAndReply(ValueTask<ReadOnlyMemory<byte>> pending, ushort method, ulong id, CancellationTokenSource cancel)
+    {
+        try
+        {
+            var result = await pending.ConfigureAwait(false);
+            SendInBackground(FrameKind.Response, method, id, result);
+        }
+        catch (Exception e)
+        {
+            if (!cancel.IsCancellationRequested)
+                Reply(id, method, Describe(e, method));
+        }
+        finally
+        {
+            Finish(id, cancel);
+        }
+    }
+
+    private void Finish(ulong id, CancellationTokenSource cancel)
+    {
+        _incoming.TryRemove(id, out _);
+        cancel.Dispose();
+    }
+
+    private void CancelIncoming(ulong id)
+    {
+        if (_incoming.TryGetValue(id, out var cancel))
+        {
+            try
+            {
+                cancel.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    private ErrorReply Describe(Exception e, ushort method)
+    {
+        if (e is SsiException s)
+            return new ErrorReply(s.Status, s.Message);
+        if (e is OperationCanceledException)
+            return new ErrorReply(Status.Cancelled, "the request was cancelled");
+        _log.LogError(e, "handler for method 0x{Method:x4} failed serving {Peer}", method, Peer);
+        return new ErrorReply(Status.Internal, $"method 0x{method:x4} failed on this node: {e.Message}");
+    }
+
+    private void Reply(ulong id, ushort method, ErrorReply error) =>
+        SendInBackground(FrameKind.Error, method, id, error.Encode());
+}
