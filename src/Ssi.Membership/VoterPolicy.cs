@@ -1,0 +1,52 @@
+using Ssi.Protocol;
+
+namespace Ssi.Membership;
+
+/// <summary>What the master should change in the Raft voter set next.</summary>
+internal enum VoterChange
+{
+    /// <summary>Take a dead voter out of the Raft configuration.</summary>
+    Remove,
+    /// <summary>Make a healthy member a voter.</summary>
+    Promote,
+}
+
+/// <summary>One step of voter-set repair.</summary>
+internal sealed record VoterDecision(VoterChange Change, MemberRecord Node);
+
+/// <summary>
+/// Chooses the Raft voter set: an odd number of voters (at most <c>maxVoters</c>, fewer when
+/// the cluster is small), dead voters replaced by healthy members. One change at a time, as
+/// Raft membership changes must be.
+/// </summary>
+internal static class VoterPolicy
+{
+    /// <summary>The number of voters wanted for <paramref name="liveMembers"/> nodes not DOWN: the largest odd number within both limits.</summary>
+    public static int TargetVoters(int liveMembers, int maxVoters)
+    {
+        var n = Math.Min(liveMembers, maxVoters);
+        if (n % 2 == 0)
+            n--;
+        return Math.Max(1, n);
+    }
+
+    /// <summary>The next change to make, or null when the voter set is as wanted.</summary>
+    /// <param name="members">All members.</param>
+    /// <param name="master">The master's number (never removed).</param>
+    /// <param name="maxVoters">Configured upper bound.</param>
+    public static VoterDecision? Decide(IEnumerable<MemberRecord> members, int master, int maxVoters)
+    {
+        var all = members.ToList();
+        var voters = all.Where(m => m.IsVoter).ToList();
+        var dead = voters.Where(m => m.State == NodeState.Down && m.Number != master).OrderBy(m => m.Number).ToList();
+        var spares = all.Where(m => !m.IsVoter && m.State == NodeState.Up).OrderBy(m => m.Number).ToList();
+        var target = TargetVoters(all.Count(m => m.State != NodeState.Down), maxVoters);
+
+        // A dead voter goes when someone can take its seat, or when there are more seats than wanted.
+        if (dead.Count > 0 && (spares.Count > 0 || voters.Count > target))
+            return new VoterDecision(VoterChange.Remove, dead[0]);
+        if (voters.Count < target && spares.Count > 0)
+            return new VoterDecision(VoterChange.Promote, spares[0]);
+        return null;
+    }
+}
