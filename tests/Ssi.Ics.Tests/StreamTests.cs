@@ -1,0 +1,97 @@
+using System.Security.Cryptography;
+using Ssi.Protocol;
+
+namespace Ssi.Ics.Tests;
+
+public class StreamTests
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
+
+    private static Task EchoAsync(IcsStream stream, IncomingRequest _, CancellationToken ct) => Echo(stream, ct);
+
+    private static async Task Echo(IcsStream stream, CancellationToken ct)
+    {
+        await stream.CopyToAsync(stream, ct);
+        await stream.CompleteWritesAsync(ct);
+    }
+
+    [Fact]
+    public async Task Bytes_come_back_identical_through_an_echo_stream()
+    {
+        await using var nodes = await TwoNodes.StartAsync((_, b) => b.MapStream(Methods.EchoStream, EchoAsync));
+        var data = RandomNumberGenerator.GetBytes(20 * 1024 * 1024 + 17);
+        await using var stream = await nodes.A.OpenStreamAsync(2, Methods.EchoStream, default);
+
+        var writing = Task.Run(async () =>
+        {
+            for (var at = 0; at < data.Length; at += 100_003)
+                await stream.WriteAsync(data.AsMemory(at, Math.Min(100_003, data.Length - at)));
+            await stream.CompleteWritesAsync();
+        });
+        using var back = new MemoryStream();
+        await stream.CopyToAsync(back).WaitAsync(Generous);
+        await writing;
+
+        Assert.True(data.AsSpan().SequenceEqual(back.ToArray()));
+    }
+
+    [Fact]
+    public async Task A_slow_reader_holds_the_writer_back_to_the_window()
+    {
+        var reader = new TaskCompletionSource<IcsStream>();
+        await using var nodes = await TwoNodes.StartAsync((_, b) => b.MapStream(Methods.Sink, async (s, _, ct) =>
+        {
+            reader.SetResult(s);
+            await Task.Delay(Timeout.Infinite, ct);
+        }));
+        await using var stream = await nodes.A.OpenStreamAsync(2, Methods.Sink, default);
+        var written = 0L;
+        var chunk = new byte[64 * 1024];
+
+        var writer = Task.Run(async () =>
+        {
+            while (true)
+            {
+                await stream.WriteAsync(chunk);
+                Interlocked.Add(ref written, chunk.Length);
+            }
+        });
+        await Task.Delay(500);
+        var stalledAt = Interlocked.Read(ref written);
+
+        Assert.False(writer.IsCompleted);
+        Assert.InRange(stalledAt, 1, IcsStream.Window);
+
+        // Reading releases credit and the writer moves on.
+        var remote = await reader.Task.WaitAsync(Generous);
+        var buffer = new byte[IcsStream.Window];
+        var drained = 0;
+        while (drained < IcsStream.Window)
+            drained += await remote.ReadAsync(buffer.AsMemory(drained));
+        var deadline = DateTime.UtcNow + Generous;
+        while (Interlocked.Read(ref written) <= stalledAt && DateTime.UtcNow < deadline)
+            await Task.Delay(10);
+        Assert.True(Interlocked.Read(ref written) > stalledAt);
+    }
+
+    [Fact]
+    public async Task Losing_the_connection_fails_reads_instead_of_hanging()
+    {
+        await using var nodes = await TwoNodes.StartAsync((_, b) => b.MapStream(Methods.Sink, (_, _, ct) => Task.Delay(Timeout.Infinite, ct)));
+        await using var stream = await nodes.A.OpenStreamAsync(2, Methods.Sink, default);
+
+        var read = stream.ReadAsync(new byte[10]).AsTask();
+        await nodes.B.DisposeAsync();
+
+        await Assert.ThrowsAsync<IOException>(() => read.WaitAsync(Generous));
+    }
+
+    [Fact]
+    public async Task A_stream_nobody_serves_is_reset()
+    {
+        await using var nodes = await TwoNodes.StartAsync();
+        await using var stream = await nodes.A.OpenStreamAsync(2, 0x7777, default);
+
+        await Assert.ThrowsAsync<IOException>(() => stream.ReadAsync(new byte[1]).AsTask().WaitAsync(Generous));
+    }
+}
