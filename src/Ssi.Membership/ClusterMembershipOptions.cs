@@ -11,8 +11,8 @@ public sealed class ClusterMembershipOptions
     /// <summary>The node's name: its identity in the cluster. A node that rejoins with the same name keeps its number.</summary>
     public required string NodeName { get; init; }
 
-    /// <summary>Name given to a new cluster (only used with <see cref="Init"/>).</summary>
-    public string ClusterName { get; init; } = "ssi";
+    /// <summary>Name given to a new cluster (only used with <see cref="Init"/>); default: the ICS credentials' cluster name.</summary>
+    public string? ClusterName { get; init; }
 
     /// <summary>The ICS address other nodes reach this node at. When null, the ICS node's listen address is used.</summary>
     public IPEndPoint? IcsListen { get; init; }

@@ -15,6 +15,7 @@ internal sealed class LivenessTable(TimeSpan suspectAfter, TimeSpan stallThresho
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<int, TimeSpan> _lastHeard = [];
+    private readonly HashSet<int> _confirmed = [];
     private TimeSpan? _lastTick;
 
     /// <summary>Silence longer than this makes a node suspect.</summary>
@@ -24,7 +25,27 @@ internal sealed class LivenessTable(TimeSpan suspectAfter, TimeSpan stallThresho
     public void Heard(int node, TimeSpan now)
     {
         lock (_lock)
+        {
             _lastHeard[node] = now;
+            _confirmed.Add(node);
+        }
+    }
+
+    /// <summary>Starts watching <paramref name="node"/> afresh (it just joined): silence counts from now, and it is unconfirmed until heard.</summary>
+    public void Reset(int node, TimeSpan now)
+    {
+        lock (_lock)
+        {
+            _lastHeard[node] = now;
+            _confirmed.Remove(node);
+        }
+    }
+
+    /// <summary>True when <paramref name="node"/> was heard from since it was last reset or first watched.</summary>
+    public bool IsConfirmed(int node)
+    {
+        lock (_lock)
+            return _confirmed.Contains(node);
     }
 
     /// <summary>Starts watching <paramref name="node"/> if not watched yet: silence is counted from now.</summary>
@@ -38,7 +59,10 @@ internal sealed class LivenessTable(TimeSpan suspectAfter, TimeSpan stallThresho
     public void Forget(int node)
     {
         lock (_lock)
+        {
             _lastHeard.Remove(node);
+            _confirmed.Remove(node);
+        }
     }
 
     /// <summary>How long <paramref name="node"/> has been silent; null when it is not watched.</summary>

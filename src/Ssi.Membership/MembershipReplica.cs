@@ -19,6 +19,9 @@ internal sealed class MembershipReplica
     /// <summary>Raised (outside the lock) after the state moved to a newer epoch.</summary>
     public event Action? Changed;
 
+    /// <summary>Raised (outside the lock) after one command was applied in sequence, with the epoch it produced.</summary>
+    public event Action<long, MembershipCommand>? Applied;
+
     /// <summary>Outcome of <see cref="TryApply"/>.</summary>
     public enum ApplyResult
     {
@@ -53,6 +56,7 @@ internal sealed class MembershipReplica
             if (ev is not null)
                 Publish(ev);
         }
+        Applied?.Invoke(epoch, command);
         Changed?.Invoke();
         return ApplyResult.Applied;
     }
