@@ -1,0 +1,3 @@
+using Ssi.Cli;
+
+return await CommandLine.RunAsync(args);

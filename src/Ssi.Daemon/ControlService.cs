@@ -1,0 +1,83 @@
+using System.Text;
+using System.Text.Json;
+using Ssi.Ics;
+using Ssi.Protocol;
+
+namespace Ssi.Daemon;
+
+/// <summary>What the CLI asks a daemon: who it is, the member list, the cluster, events, shutdown, relaying.</summary>
+internal sealed class ControlService(NodeDaemon daemon, CancellationTokenSource shutdown)
+{
+    private static readonly TimeSpan ForwardTimeout = TimeSpan.FromSeconds(8);
+
+    // Methods a local caller may relay to another node; each is read-only or checked here first.
+    private static readonly HashSet<ushort> Forwardable = [Methods.DaemonStatus, Methods.Nodes, Methods.Cluster, Methods.Shutdown];
+
+    public void Map(Router router) => router
+        .MapRequest(Methods.DaemonStatus, (_, _) => Reply(Status(), ContractsJson.Default.DaemonStatus))
+        .MapRequest(Methods.Nodes, (_, _) => Reply(new NodeList(daemon.Membership.GetNodes()), ContractsJson.Default.NodeList))
+        .MapRequest(Methods.Cluster, (_, _) => Reply(daemon.Membership.GetClusterInfo(), ContractsJson.Default.ClusterInfo))
+        .MapRequest(Methods.Shutdown, Shutdown)
+        .MapRequest(Methods.Forward, ForwardAsync)
+        .MapStream(Methods.Events, StreamEventsAsync);
+
+    private DaemonStatus Status() => new(daemon.Membership.LocalNode, daemon.Config.Name, daemon.Credentials.ClusterName,
+        typeof(ControlService).Assembly.GetName().Version?.ToString() ?? "0", daemon.StartedAt, Environment.ProcessId);
+
+    private ValueTask<ReadOnlyMemory<byte>> Shutdown(IncomingRequest request, CancellationToken ct)
+    {
+        if (!request.Peer.IsPrivileged)
+            throw new SsiException(Protocol.Status.PermissionDenied, "only root may stop a node's daemon");
+        shutdown.CancelAfter(TimeSpan.FromMilliseconds(50));
+        return ValueTask.FromResult(ReadOnlyMemory<byte>.Empty);
+    }
+
+    private async ValueTask<ReadOnlyMemory<byte>> ForwardAsync(IncomingRequest request, CancellationToken ct)
+    {
+        if (!request.Peer.IsLocal)
+            throw new SsiException(Protocol.Status.PermissionDenied, "only local callers may relay requests");
+        var forward = Parse(request.Payload, ContractsJson.Default.ForwardRequest);
+        if (!Forwardable.Contains(forward.Method))
+            throw new SsiException(Protocol.Status.InvalidArgument, $"method 0x{forward.Method:x4} cannot be relayed to another node");
+        if (forward.Method == Methods.Shutdown && !request.Peer.IsPrivileged)
+            throw new SsiException(Protocol.Status.PermissionDenied, "only root may stop a node's daemon");
+        if (forward.Node == daemon.Membership.LocalNode)
+            throw new SsiException(Protocol.Status.InvalidArgument, "that is this node: call it directly");
+        if (daemon.Membership.GetNode(forward.Node) is not { } target)
+            throw new SsiException(Protocol.Status.NotFound, $"there is no node {forward.Node} in this cluster; 'ssi nodes' lists them");
+        if (target.State == NodeState.Down)
+            throw new SsiException(Protocol.Status.Unavailable, $"node {forward.Node} ({target.Name}) is DOWN");
+        return await daemon.Ics.RequestAsync(forward.Node, forward.Method, forward.Payload, ForwardTimeout, ct).ConfigureAwait(false);
+    }
+
+    private async Task StreamEventsAsync(IcsStream stream, IncomingRequest open, CancellationToken ct)
+    {
+        var request = Parse(open.Payload, ContractsJson.Default.EventsRequest);
+        using var stopWhenCallerLeaves = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        // The caller half-closes right away; a read returning 0 then only means "no more requests".
+        var current = daemon.Membership.Epoch;
+        await foreach (var ev in daemon.Membership.WatchAsync(request.AfterEpoch, stopWhenCallerLeaves.Token).ConfigureAwait(false))
+        {
+            var line = JsonSerializer.Serialize(ev, ContractsJson.Default.NodeEvent) + "\n";
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(line), ct).ConfigureAwait(false);
+            if (!request.Follow && ev.Epoch >= current)
+                break;
+        }
+        await stream.CompleteWritesAsync(ct).ConfigureAwait(false);
+    }
+
+    private static T Parse<T>(ReadOnlyMemory<byte> payload, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(payload.Span, type) ?? throw new JsonException("empty");
+        }
+        catch (JsonException e)
+        {
+            throw new SsiException(Protocol.Status.InvalidArgument, $"malformed {typeof(T).Name}: {e.Message}");
+        }
+    }
+
+    private static ValueTask<ReadOnlyMemory<byte>> Reply<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
+        ValueTask.FromResult<ReadOnlyMemory<byte>>(JsonSerializer.SerializeToUtf8Bytes(value, type));
+}
