@@ -41,8 +41,10 @@ internal sealed class TestCluster : IAsyncDisposable
         var nodes = new List<TestNode> { first };
         for (var i = 2; i <= count; i++)
             nodes.Add(await StartAsync($"n{i}", seed: first));
-        await WaitAsync(() => Running.All(n => n.Membership!.GetNodes().Count(x => x.State == NodeState.Up) == count),
-            TimeSpan.FromSeconds(30), $"all {count} nodes UP everywhere");
+        var voters = VoterPolicy.TargetVoters(count, MaxVoters);
+        await WaitAsync(() => Running.All(n => n.Membership!.GetNodes().Count(x => x.State == NodeState.Up) == count
+                && n.Membership.GetClusterInfo() is { HasQuorum: true } info && info.Voters == voters),
+            TimeSpan.FromSeconds(30), $"all {count} nodes UP everywhere, {voters} voters, quorum");
         return nodes;
     }
 
