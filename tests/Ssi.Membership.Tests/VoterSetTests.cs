@@ -61,6 +61,25 @@ public sealed class VoterSetTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_replaced_voter_that_comes_back_is_a_member_with_its_old_number()
+    {
+        await using var cluster = new TestCluster(output);
+        await cluster.FormAsync(6);
+        var victim = cluster.Running.First(n => n.M.IsVoter && !n.M.IsMaster);
+        var number = victim.M.LocalNode;
+        await cluster.KillAsync(victim);
+        await cluster.WaitAsync(() => cluster.Running.All(n => n.M.GetNode(number) is { State: NodeState.Down, Role: NodeRole.Member }
+                && n.M.GetClusterInfo().Voters == 5),
+            TimeSpan.FromSeconds(20), "dead voter replaced");
+
+        await cluster.StartAsync(victim.Name);
+        await cluster.WaitAsync(() => cluster.Running.All(n => n.M.GetNode(number) is { State: NodeState.Up, Role: NodeRole.Member })
+                && !victim.M.IsVoter && victim.M.HasQuorum,
+            TimeSpan.FromSeconds(20), "old voter back as a member");
+        Assert.Equal(number, victim.M.LocalNode);
+    }
+
+    [Fact]
     public async Task A_sixteen_node_cluster_forms_and_stays_stable()
     {
         await using var cluster = new TestCluster(output);
