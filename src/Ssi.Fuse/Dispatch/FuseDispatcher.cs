@@ -26,7 +26,10 @@ internal sealed partial class FuseDispatcher
         _channel = channel;
         _options = options;
         _logger = options.Logger;
+        _trace = _logger?.IsEnabled(LogLevel.Trace) == true;
     }
+
+    private readonly bool _trace;
 
     /// <summary>Completes with the negotiated connection once INIT is answered.</summary>
     public Task<FuseConnectionInfo> Initialized => _initialized.Task;
@@ -59,6 +62,8 @@ internal sealed partial class FuseDispatcher
         InHeader h = MemoryMarshal.Read<InHeader>(buffer);
         int end = (int)Math.Min(h.Length, (uint)length);
         ReadOnlyMemory<byte> body = buffer.AsMemory(InHeader.Size, Math.Max(0, end - InHeader.Size));
+        if (_trace)
+            _logger!.LogTrace("FUSE: {Opcode} unique {Unique} node {Node} pid {Pid} ({Length} bytes)", h.Opcode, h.Unique, h.NodeId, h.Pid, h.Length);
 
         switch (h.Opcode)
         {

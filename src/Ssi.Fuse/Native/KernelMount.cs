@@ -47,8 +47,9 @@ internal static unsafe class KernelMount
     /// </summary>
     public static bool ClearStale(string mountPoint, bool viaFusermount)
     {
+        // Force a GETATTR: cached attributes of a dead mount's root would hide that its server is gone.
         var stx = default(Statx);
-        if (Libc.Statx(Libc.AT_FDCWD, mountPoint, 0, Statx.BasicStats, &stx) == 0)
+        if (Libc.Statx(Libc.AT_FDCWD, mountPoint, Libc.AT_STATX_FORCE_SYNC, Statx.BasicStats, &stx) == 0)
             return false;
         if (Libc.LastError != Errno.ENOTCONN.Value)
             return false;

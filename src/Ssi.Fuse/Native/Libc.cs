@@ -28,6 +28,7 @@ internal static unsafe partial class Libc
     public const int AT_SYMLINK_FOLLOW = 0x400;
     public const int AT_EACCESS = 0x200;
     public const int AT_EMPTY_PATH = 0x1000;
+    public const int AT_STATX_FORCE_SYNC = 0x2000;
 
     public const ulong MS_RDONLY = 1;
     public const ulong MS_NOSUID = 2;

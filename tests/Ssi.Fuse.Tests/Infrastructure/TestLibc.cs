@@ -56,10 +56,10 @@ internal static unsafe partial class TestLibc
         return Fcntl(fd, F_SETLK, &fl) == 0 ? 0 : LastError;
     }
 
-    /// <summary>statx of <paramref name="path"/>: 0 or the errno.</summary>
+    /// <summary>statx of <paramref name="path"/>, forcing a round trip to the file system: 0 or the errno.</summary>
     public static int Stat(string path)
     {
         byte* buffer = stackalloc byte[256];
-        return Statx(-100, path, 0, 0x7ff, buffer) == 0 ? 0 : LastError;
+        return Statx(-100, path, 0x2000, 0x7ff, buffer) == 0 ? 0 : LastError;
     }
 }

@@ -1,0 +1,92 @@
+using Ssi.Fuse.Tests.Infrastructure;
+
+namespace Ssi.Fuse.Tests;
+
+/// <summary>POSIX and flock locks go to the server, and a blocked lock wait is ended by INTERRUPT.</summary>
+public sealed class LockTests : IAsyncLifetime
+{
+    private PassthroughMount _m = null!;
+
+    public async Task InitializeAsync() => _m = await PassthroughMount.CreateAsync();
+
+    public async Task DisposeAsync() => await _m.DisposeAsync();
+
+    [Fact]
+    public async Task Flock_through_the_mount_excludes_other_holders_and_local_users_of_the_backing_file()
+    {
+        await File.WriteAllTextAsync(_m.InMount("flocked"), "");
+        using var holder = System.Diagnostics.Process.Start("flock", ["-x", _m.InMount("flocked"), "sleep", "3"]);
+        await Task.Delay(500);
+
+        Shell.Result throughMount = await Shell.RunAsync($"flock -n -x '{_m.InMount("flocked")}' true");
+        Shell.Result onBacking = await Shell.RunAsync($"flock -n -x '{_m.InBacking("flocked")}' true");
+        Assert.Equal(1, throughMount.ExitCode);
+        Assert.Equal(1, onBacking.ExitCode);
+
+        await holder.WaitForExitAsync();
+        Assert.Equal(0, (await Shell.RunAsync($"flock -n -x '{_m.InMount("flocked")}' true")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Posix_locks_conflict_between_processes_and_are_released_on_close()
+    {
+        await File.WriteAllTextAsync(_m.InMount("record"), "data");
+        int fd = TestLibc.Open(_m.InMount("record"), 2, 0);
+        Assert.True(fd >= 0);
+        try
+        {
+            Assert.Equal(0, TestLibc.LockWhole(fd, wait: false));
+            using var waiter = HelperProcess.Start("lockwait", _m.InMount("record"));
+            await waiter.WaitForLineAsync("WAITING", TimeSpan.FromSeconds(30));
+            Assert.False(await waiter.PrintsWithinAsync("LOCKED", TimeSpan.FromMilliseconds(700)));
+
+            TestLibc.Close(fd); // close(2) drops this process's locks: FLUSH carries the lock owner
+            fd = -1;
+            Assert.True(await waiter.PrintsWithinAsync("LOCKED", TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            if (fd >= 0)
+                TestLibc.Close(fd);
+        }
+    }
+
+    [Fact]
+    public async Task Killing_a_process_blocked_in_setlkw_interrupts_the_request()
+    {
+        await File.WriteAllTextAsync(_m.InMount("contended"), "data");
+        int fd = TestLibc.Open(_m.InMount("contended"), 2, 0);
+        Assert.True(fd >= 0);
+        try
+        {
+            Assert.Equal(0, TestLibc.LockWhole(fd, wait: false));
+            using var waiter = HelperProcess.Start("lockwait", _m.InMount("contended"));
+            await waiter.WaitForLineAsync("WAITING", TimeSpan.FromSeconds(30));
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (_m.Mount.ActiveRequests == 0 && DateTime.UtcNow < deadline)
+                await Task.Delay(20);
+            Assert.Equal(1, _m.Mount.ActiveRequests);
+            int interruptsBefore = _m.Mount.InterruptsDelivered;
+
+            waiter.KillHard();
+
+            // A killed task waits for the answer to its sent request: it can only exit once INTERRUPT ended the wait.
+            Assert.True(await waiter.WaitForExitAsync(TimeSpan.FromSeconds(10)), "the killed waiter should exit");
+            Assert.Equal(interruptsBefore + 1, _m.Mount.InterruptsDelivered);
+            deadline = DateTime.UtcNow.AddSeconds(5);
+            while (_m.Mount.ActiveRequests != 0 && DateTime.UtcNow < deadline)
+                await Task.Delay(20);
+            Assert.Equal(0, _m.Mount.ActiveRequests);
+            // The lock is still ours, and the next waiter gets it once we release it.
+            using var next = HelperProcess.Start("lockwait", _m.InMount("contended"));
+            await next.WaitForLineAsync("WAITING", TimeSpan.FromSeconds(30));
+            Assert.False(await next.PrintsWithinAsync("LOCKED", TimeSpan.FromMilliseconds(500)));
+            Assert.Equal(0, TestLibc.UnlockWhole(fd));
+            Assert.True(await next.PrintsWithinAsync("LOCKED", TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            TestLibc.Close(fd);
+        }
+    }
+}
