@@ -86,6 +86,7 @@ public sealed partial class FuseMount : IDisposable
             mount.StartReaders();
             mount.Connection = await mount._dispatcher.Initialized.WaitAsync(options.InitTimeout, cancellationToken).ConfigureAwait(false);
             mount._deviceNumber = KernelMount.DeviceOf(path);
+            AppDomain.CurrentDomain.ProcessExit += mount.OnProcessExit;
             return mount;
         }
         catch
@@ -175,11 +176,15 @@ public sealed partial class FuseMount : IDisposable
         }
     }
 
+    // A process that exits normally (SIGTERM included) unmounts instead of leaving a dead mount behind.
+    private void OnProcessExit(object? sender, EventArgs e) => Dispose();
+
     /// <summary>Unmounts (lazily), ends the session and closes the device.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         Errno unmounted = _viaFusermount ? Fusermount.Unmount(MountPoint) : KernelMount.Unmount(MountPoint);
         if (!unmounted.IsOk && unmounted.Value != Errno.EINVAL.Value)
             _logger?.LogWarning("FUSE: unmounting {MountPoint} failed: {Error}", MountPoint, unmounted);
