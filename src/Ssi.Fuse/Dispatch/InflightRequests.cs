@@ -28,12 +28,11 @@ internal sealed class InflightRequests
     {
         if (!_byUnique.TryRemove(unique, out var source))
             return;
+        // A cancelled source is dropped, not disposed: Complete can run inside its own Cancel() callbacks.
         lock (source)
         {
             if (source.TryReset())
                 _pool.Enqueue(source);
-            else
-                source.Dispose();
         }
     }
 
