@@ -30,6 +30,9 @@ internal static class VoterPolicy
         return Math.Max(1, n);
     }
 
+    /// <summary>How many more voters may fail before a group of <paramref name="voters"/> with <paramref name="live"/> live ones loses quorum.</summary>
+    public static int Tolerance(int voters, int live) => live - (voters / 2 + 1);
+
     /// <summary>The next change to make, or null when the voter set is as wanted.</summary>
     /// <param name="members">All members.</param>
     /// <param name="master">The master's number (never removed).</param>
@@ -42,8 +45,10 @@ internal static class VoterPolicy
         var spares = all.Where(m => !m.IsVoter && m.State == NodeState.Up).OrderBy(m => m.Number).ToList();
         var target = TargetVoters(all.Count(m => m.State != NodeState.Down), maxVoters);
 
-        // A dead voter goes when someone can take its seat, or when there are more seats than wanted.
-        if (dead.Count > 0 && (spares.Count > 0 || voters.Count > target))
+        // A dead voter goes when someone can take its seat, or when dropping the dead seats lets the
+        // group survive more failures (5 voters with 2 dead tolerate none; the 3 live ones alone tolerate one).
+        var live = voters.Count(m => m.State != NodeState.Down);
+        if (dead.Count > 0 && (spares.Count > 0 || Tolerance(live, live) > Tolerance(voters.Count, live)))
             return new VoterDecision(VoterChange.Remove, dead[0]);
         if (voters.Count < target && spares.Count > 0)
             return new VoterDecision(VoterChange.Promote, spares[0]);

@@ -52,18 +52,29 @@ public sealed class VoterPolicyTests
     }
 
     [Fact]
-    public void A_dead_voter_without_replacement_stays_while_the_voter_set_is_not_too_large()
+    public void A_dead_voter_without_replacement_keeps_its_seat_unless_dropping_dead_seats_adds_tolerance()
     {
-        var members = new[] { M(1, voter: true), M(2, NodeState.Down, voter: true), M(3, voter: true), M(4) };
-        // Three live nodes want three voters: the dead one keeps its seat until node 4 is UP... which it is: replace.
-        Assert.Equal(VoterChange.Remove, VoterPolicy.Decide(members, 1, 5)!.Change);
-        var noSpare = new[] { M(1, voter: true), M(2, NodeState.Down, voter: true), M(3, voter: true), M(4, NodeState.Down) };
-        // Two live nodes want one voter; three seats are too many: the dead one goes.
-        Assert.Equal(VoterChange.Remove, VoterPolicy.Decide(noSpare, 1, 5)!.Change);
-        var balanced = new[] { M(1, voter: true), M(2, NodeState.Down, voter: true), M(3, voter: true), M(4, voter: true), M(5, voter: true), M(6, NodeState.Down) };
-        // Four live nodes want three voters, five seats: remove the dead voter.
-        Assert.Equal(VoterChange.Remove, VoterPolicy.Decide(balanced, 1, 5)!.Change);
+        // 3 voters, 1 dead, no spare: 2 of 3 or 2 of 2 both tolerate no further failure; no churn.
+        var three = new[] { M(1, voter: true), M(2, NodeState.Down, voter: true), M(3, voter: true), M(4, NodeState.Down) };
+        Assert.Null(VoterPolicy.Decide(three, 1, 5));
+        // 5 voters, 1 dead: 4 of 5 tolerate one more, as 4 of 4 would: keep the seat for when it returns.
+        var fiveOneDead = new[] { M(1, voter: true), M(2, NodeState.Down, voter: true), M(3, voter: true), M(4, voter: true), M(5, voter: true) };
+        Assert.Null(VoterPolicy.Decide(fiveOneDead, 1, 5));
+        // 5 voters, 2 dead: 3 of 5 tolerate none; 3 of 3 tolerate one: remove the dead seats.
+        var fiveTwoDead = new[] { M(1, voter: true), M(2, NodeState.Down, voter: true), M(3, NodeState.Down, voter: true), M(4, voter: true), M(5, voter: true) };
+        Assert.Equal(new VoterDecision(VoterChange.Remove, fiveTwoDead[1]), VoterPolicy.Decide(fiveTwoDead, 1, 5));
+        var fourOneDead = new[] { M(1, voter: true), M(3, NodeState.Down, voter: true), M(4, voter: true), M(5, voter: true) };
+        Assert.Equal(VoterChange.Remove, VoterPolicy.Decide(fourOneDead, 1, 5)!.Change);
     }
+
+    [Theory]
+    [InlineData(3, 3, 1)]
+    [InlineData(3, 2, 0)]
+    [InlineData(5, 3, 0)]
+    [InlineData(4, 3, 0)]
+    [InlineData(3, 1, -1)]
+    public void Tolerance_counts_further_failures_a_voter_set_survives(int voters, int live, int expected) =>
+        Assert.Equal(expected, VoterPolicy.Tolerance(voters, live));
 
     [Fact]
     public void The_master_is_never_removed()
