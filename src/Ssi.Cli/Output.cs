@@ -39,8 +39,16 @@ internal static class Output
         AnsiConsole.Write(grid);
     }
 
+    // Plain lines: events are followed in pipes and logs, where wrapping would break them.
     public static void Event(NodeEvent e) =>
-        AnsiConsole.MarkupLine($"{e.Time.ToLocalTime():HH:mm:ss.fff}  epoch {e.Epoch,-5} node {e.Node} ({Markup.Escape(e.Name)})  {State(e.From)} -> {State(e.To)}  {Markup.Escape(e.Reason)}");
+        Console.Out.WriteLine($"{e.Time.ToLocalTime():HH:mm:ss.fff}  epoch {e.Epoch,-5} node {e.Node,-3} {e.Name,-12} {Name(e.From),-9} -> {Name(e.To),-9}  {e.Reason}");
+
+    public static string Name(NodeState state) => state switch
+    {
+        NodeState.ComingUp => "COMINGUP",
+        NodeState.GoingDown => "GOINGDOWN",
+        _ => state.ToString().ToUpperInvariant(),
+    };
 
     public static string State(NodeState state) => state switch
     {

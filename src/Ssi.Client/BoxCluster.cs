@@ -47,9 +47,17 @@ public sealed class BoxCluster : IAsyncDisposable
             cluster.StartDaemon(1);
             await cluster.WaitForAsync(1, list => list.Nodes.Any(n => n.Number == 1 && n.State == NodeState.Up), timeout, ct).ConfigureAwait(false);
             progress?.Report($"starting nodes 2..{nodes}, which join through node 1");
+            // One at a time, so that cluster node numbers follow box node numbers.
             for (var k = 2; k <= nodes; k++)
+            {
                 cluster.StartDaemon(k);
+                var name = box.Node(k).Name;
+                await cluster.WaitForAsync(1, list => list.Nodes.Any(n => n.Name == name), timeout, ct).ConfigureAwait(false);
+            }
             await cluster.WaitForAsync(1, list => list.Nodes.Count(n => n.State == NodeState.Up) == nodes, timeout, ct).ConfigureAwait(false);
+            // Formation is over once the Raft group has grown to its size (3 voters or fewer nodes).
+            var voters = Math.Min(nodes, 3);
+            await cluster.WaitForClusterAsync(1, c => c.Voters >= voters && c.HasQuorum, timeout, ct).ConfigureAwait(false);
             return cluster;
         }
         catch
@@ -135,6 +143,32 @@ public sealed class BoxCluster : IAsyncDisposable
                 if (condition(list))
                     return list;
                 last = string.Join(", ", list.Nodes.Select(n => $"{n.Name}={n.State}"));
+            }
+            catch (SsiException e)
+            {
+                last = e.Message;
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new SsiException(Status.DeadlineExceeded,
+                    $"box '{Box.Name}': the cluster did not reach the expected state within {timeout.TotalSeconds:0} s in node {viewFrom}'s view (last seen: {last}); logs are in {Box.Node(viewFrom).StateDirectory}");
+            await Task.Delay(50, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until node <paramref name="viewFrom"/>'s cluster summary satisfies <paramref name="condition"/>.</summary>
+    public async Task<ClusterInfo> WaitForClusterAsync(int viewFrom, Func<ClusterInfo, bool> condition, TimeSpan timeout, CancellationToken ct = default)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        string last = "no answer yet";
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            try
+            {
+                var info = await ClusterAsync(viewFrom, ct).ConfigureAwait(false);
+                if (condition(info))
+                    return info;
+                last = $"quorum={info.HasQuorum} master={info.Master} voters={info.Voters} up={info.Up}";
             }
             catch (SsiException e)
             {

@@ -53,15 +53,18 @@ internal sealed class ControlService(NodeDaemon daemon, CancellationTokenSource 
     private async Task StreamEventsAsync(IcsStream stream, IncomingRequest open, CancellationToken ct)
     {
         var request = Parse(open.Payload, ContractsJson.Default.EventsRequest);
-        using var stopWhenCallerLeaves = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        // The caller half-closes right away; a read returning 0 then only means "no more requests".
-        var current = daemon.Membership.Epoch;
-        await foreach (var ev in daemon.Membership.WatchAsync(request.AfterEpoch, stopWhenCallerLeaves.Token).ConfigureAwait(false))
+        // Without --follow the kept history is replayed and the stream ends at the first event
+        // that is not already there (its wait would not complete synchronously).
+        await using var events = daemon.Membership.WatchAsync(request.AfterEpoch, ct).GetAsyncEnumerator(ct);
+        while (true)
         {
-            var line = JsonSerializer.Serialize(ev, ContractsJson.Default.NodeEvent) + "\n";
-            await stream.WriteAsync(Encoding.UTF8.GetBytes(line), ct).ConfigureAwait(false);
-            if (!request.Follow && ev.Epoch >= current)
+            var next = events.MoveNextAsync();
+            if (!request.Follow && !next.IsCompleted)
                 break;
+            if (!await next.ConfigureAwait(false))
+                break;
+            var line = JsonSerializer.Serialize(events.Current, ContractsJson.Default.NodeEvent) + "\n";
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(line), ct).ConfigureAwait(false);
         }
         await stream.CompleteWritesAsync(ct).ConfigureAwait(false);
     }
