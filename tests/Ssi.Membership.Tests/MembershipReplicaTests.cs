@@ -62,9 +62,10 @@ public sealed class MembershipReplicaTests
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var seen = new List<NodeEvent>();
+        var after = replica.Epoch;
         var watching = Task.Run(async () =>
         {
-            await foreach (var ev in replica.WatchAsync(replica.Epoch, cts.Token))
+            await foreach (var ev in replica.WatchAsync(after, cts.Token))
             {
                 seen.Add(ev);
                 if (ev.Epoch == 5)
