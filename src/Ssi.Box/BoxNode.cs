@@ -187,12 +187,14 @@ public sealed class BoxNode
             """);
 
         // The new mount namespace starts as a copy of the host's, including the bind mounts that
-        // hold other namespaces (/run/netns/*, other nodes' *.mnt); dropping them keeps this node
-        // from pinning namespaces that other boxes delete. That is best effort: another box may
-        // delete one of them meanwhile, so only unshare's own failure counts.
+        // hold other namespaces (/run/netns/*, every box's ns/*.mnt) and the boxes' private ns
+        // directories; dropping them keeps this node from pinning what other boxes delete. That
+        // is best effort: another box may delete one meanwhile, so only unshare's own failure counts.
         File.WriteAllBytes(MountNamespacePath, []);
         await HostCommand.RunCheckedAsync("unshare",
-            [$"--mount={MountNamespacePath}", "--propagation", "private", "sh", "-c", "umount -a -l -t nsfs 2>/dev/null; exit 0"],
+            [$"--mount={MountNamespacePath}", "--propagation", "private", "sh", "-c",
+             """umount -a -l -t nsfs 2>/dev/null; for d in "$1"/*/ns; do umount -l "$d" 2>/dev/null; done; exit 0""",
+             "sh", Box.Root],
             cancellationToken);
         if (!Mounts.Under(MountNamespacePath).Contains(MountNamespacePath))
             throw new BoxException($"the mount namespace of {this} was not kept at {MountNamespacePath}");

@@ -87,6 +87,18 @@ public class NodeProcessTests
     }
 
     [Fact]
+    public async Task A_node_mount_namespace_pins_no_other_namespace()
+    {
+        await using var other = await ClusterBox.CreateAsync(ClusterBox.NewUniqueName(), 1);
+        await using var box = await ClusterBox.CreateAsync(ClusterBox.NewUniqueName(), 2);
+
+        var mounts = await box.Node(2).RunAsync("cat", "/proc/self/mountinfo");
+
+        Assert.DoesNotContain(" nsfs ", mounts.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain($"{other.StateDirectory}/ns", mounts.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_command_run_in_a_node_reports_output_and_exit_status()
     {
         await using var box = await ClusterBox.CreateAsync(ClusterBox.NewUniqueName(), 1);
