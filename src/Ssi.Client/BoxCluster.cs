@@ -13,6 +13,9 @@ public sealed class BoxCluster : IAsyncDisposable
     /// <summary>Name of the daemon process inside each box node.</summary>
     public const string DaemonName = "ssid";
 
+    /// <summary>Size of the Raft group in a box cluster (the daemon's default).</summary>
+    public const int MaxVoters = 5;
+
     private readonly string _ssid;
 
     private BoxCluster(ClusterBox box, string ssid)
@@ -55,8 +58,9 @@ public sealed class BoxCluster : IAsyncDisposable
                 await cluster.WaitForAsync(1, list => list.Nodes.Any(n => n.Name == name), timeout, ct).ConfigureAwait(false);
             }
             await cluster.WaitForAsync(1, list => list.Nodes.Count(n => n.State == NodeState.Up) == nodes, timeout, ct).ConfigureAwait(false);
-            // Formation is over once the Raft group has grown to its size (3 voters or fewer nodes).
-            var voters = Math.Min(nodes, 3);
+            // Formation is over once the Raft group has grown to its full size (at most 5 voters):
+            // before that, a partition can leave no side with a majority.
+            var voters = Math.Min(nodes, MaxVoters);
             await cluster.WaitForClusterAsync(1, c => c.Voters >= voters && c.HasQuorum, timeout, ct).ConfigureAwait(false);
             return cluster;
         }

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using Ssi.Protocol;
+using Xunit.Abstractions;
+
+namespace Ssi.ClusterTests;
+
+[Trait("Category", "Cluster")]
+[Collection("box")]
+public class FailureTests(ITestOutputHelper output)
+{
+    // Generous on purpose: the suite must not flake on a loaded machine. The figures that
+    // matter (target under 1 s) are measured by 'ssi bench membership'.
+    private static readonly TimeSpan DetectionBound = TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public async Task A_killed_daemon_is_declared_down_by_every_survivor_and_quorum_holds()
+    {
+        await using var box = await TestBox.UpAsync(3, output);
+        var clock = Stopwatch.StartNew();
+
+        await box.Cluster.KillDaemonAsync(3);
+        var seen = await box.WaitForStateAsync(3, NodeState.Down, box.AllBut(3), clock);
+
+        Assert.All(seen.Values, t => Assert.True(t < DetectionBound, $"detection took {t}"));
+        Assert.True((await box.ClusterAsync(1)).HasQuorum);
+        Assert.True((await box.ClusterAsync(2)).HasQuorum);
+    }
+
+    [Fact]
+    public async Task A_killed_master_is_replaced_and_declared_down()
+    {
+        await using var box = await TestBox.UpAsync(3, output);
+        var master = (await box.ClusterAsync(1)).Master!.Value;
+        var clock = Stopwatch.StartNew();
+
+        await box.Cluster.KillDaemonAsync(master);
+        var seen = await box.WaitForStateAsync(master, NodeState.Down, box.AllBut(master), clock);
+        var survivors = box.AllBut(master).ToArray();
+        var info = await box.Cluster.WaitForClusterAsync(survivors[0], c => c.Master is { } m && m != master, TestBox.Patience);
+
+        Assert.All(seen.Values, t => Assert.True(t < DetectionBound, $"detection took {t}"));
+        Assert.True(info.HasQuorum);
+        Assert.Equal(info.Master, (await box.ClusterAsync(survivors[1])).Master);
+    }
+
+    [Fact]
+    public async Task A_restarted_node_rejoins_with_its_number()
+    {
+        await using var box = await TestBox.UpAsync(3, output);
+        await box.Cluster.KillDaemonAsync(2);
+        await box.WaitForStateAsync(2, NodeState.Down, [1, 3], Stopwatch.StartNew());
+
+        box.Cluster.StartDaemon(2);
+        await box.WaitForStateAsync(2, NodeState.Up, [1, 2, 3], Stopwatch.StartNew());
+
+        var list = await box.NodesAsync(2);
+        Assert.Equal(3, list.Nodes.Count);
+        Assert.Equal("node2", list.Nodes.Single(n => n.Number == 2).Name);
+        Assert.Equal(2, (await box.ClusterAsync(2)).LocalNode);
+    }
+
+    [Fact]
+    public async Task A_cut_link_is_declared_down_and_the_node_rejoins_when_restored()
+    {
+        await using var box = await TestBox.UpAsync(3, output);
+        var clock = Stopwatch.StartNew();
+
+        await box.Box.Node(3).CutLinkAsync();
+        var seen = await box.WaitForStateAsync(3, NodeState.Down, [1, 2], clock);
+        var isolated = await box.Cluster.WaitForClusterAsync(3, c => !c.HasQuorum, TestBox.Patience);
+        await box.Box.Node(3).RestoreLinkAsync();
+        await box.WaitForStateAsync(3, NodeState.Up, [1, 2, 3], Stopwatch.StartNew());
+
+        Assert.All(seen.Values, t => Assert.True(t < DetectionBound, $"detection took {t}"));
+        Assert.False(isolated.HasQuorum);
+        Assert.True((await box.ClusterAsync(3)).HasQuorum);
+    }
+
+    [Fact]
+    public async Task A_node_killed_in_a_five_node_cluster_is_seen_down_by_all_four_survivors()
+    {
+        await using var box = await TestBox.UpAsync(5, output);
+        var clock = Stopwatch.StartNew();
+
+        await box.Cluster.KillDaemonAsync(4);
+        var seen = await box.WaitForStateAsync(4, NodeState.Down, box.AllBut(4), clock);
+
+        Assert.Equal(4, seen.Count);
+        Assert.All(seen.Values, t => Assert.True(t < DetectionBound, $"detection took {t}"));
+    }
+}
