@@ -56,7 +56,8 @@ public sealed class BoxNode
     /// <summary>
     /// Starts a long-running process inside the node's network and mount namespaces, in a
     /// session of its own, stdin from /dev/null, stdout and stderr appended to its log file,
-    /// and records its pid in <c>&lt;state dir&gt;/&lt;name&gt;.pid</c>. The process outlives the caller.
+    /// and records its pid in <c>&lt;state dir&gt;/&lt;name&gt;.pid</c>. Returns once the process
+    /// runs inside the node (or has already exited). The process outlives the caller.
     /// </summary>
     public NodeProcess Start(NodeCommand command)
     {
@@ -74,10 +75,11 @@ public sealed class BoxNode
             environment[key] = value;
 
         // nsenter enters the namespaces and execs the command: no fork, so the pid is the command's.
-        var argv = new List<string>(NsenterArguments(command.WorkingDirectory)) { command.Executable };
-        argv.AddRange(command.Arguments);
-        argv.Insert(0, "nsenter");
-        int pid = DetachedProcess.Start(argv, environment, logFile);
+        int pid = DetachedProcess.Start(
+            ["nsenter", .. NsenterArguments(command.WorkingDirectory), command.Executable, .. command.Arguments],
+            environment, logFile);
+
+        WaitUntilInside(pid);
 
         string pidFile = PidFileOf(command.Name);
         File.WriteAllText(pidFile, pid.ToString(CultureInfo.InvariantCulture) + "\n");
@@ -198,6 +200,23 @@ public sealed class BoxNode
             cancellationToken);
         if (!Mounts.Under(MountNamespacePath).Contains(MountNamespacePath))
             throw new BoxException($"the mount namespace of {this} was not kept at {MountNamespacePath}");
+    }
+
+    // Until nsenter has entered both namespaces, a /proc scan would not count the process as
+    // the box's: returning earlier would let a concurrent stale-box cleanup take a live box for dead.
+    private void WaitUntilInside(int pid)
+    {
+        ulong net = LibC.InodeOf(NetworkNamespacePath), mnt = LibC.InodeOf(MountNamespacePath);
+        var child = DetachedProcess.TryGetChild(pid);
+        long deadline = System.Environment.TickCount64 + 5000;
+        while (NamespaceMembers.NamespaceOf(pid, "net") != net || NamespaceMembers.NamespaceOf(pid, "mnt") != mnt)
+        {
+            if (child is null || child.HasExited)
+                return; // it failed early; its log says why
+            if (System.Environment.TickCount64 > deadline)
+                throw new BoxException($"pid {pid} did not enter the namespaces of {this} within 5 s");
+            Thread.Sleep(1);
+        }
     }
 
     private string[] NsenterArguments(string? workingDirectory) =>
