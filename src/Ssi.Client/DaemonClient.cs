@@ -41,6 +41,10 @@ public sealed class DaemonClient : IAsyncDisposable
     public Task<ClusterInfo> ClusterAsync(CancellationToken ct = default) =>
         CallAsync(Methods.Cluster, ContractsJson.Default.ClusterInfo, ct);
 
+    /// <summary>Commits one probe entry through the Raft group; returns the commit time measured at the master.</summary>
+    public async Task<TimeSpan> MeasureCommitAsync(CancellationToken ct = default) =>
+        TimeSpan.FromTicks(System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(await RawCallAsync(Methods.CommitProbe, ReadOnlyMemory<byte>.Empty, ct).ConfigureAwait(false)));
+
     /// <summary>Asks the daemon to leave the cluster and exit.</summary>
     public async Task ShutdownAsync(CancellationToken ct = default) =>
         await RawCallAsync(Methods.Shutdown, ReadOnlyMemory<byte>.Empty, ct).ConfigureAwait(false);

@@ -18,6 +18,7 @@ internal sealed class ControlService(NodeDaemon daemon, CancellationTokenSource 
         .MapRequest(Methods.Nodes, (_, _) => Reply(new NodeList(daemon.Membership.GetNodes()), ContractsJson.Default.NodeList))
         .MapRequest(Methods.Cluster, (_, _) => Reply(daemon.Membership.GetClusterInfo(), ContractsJson.Default.ClusterInfo))
         .MapRequest(Methods.Shutdown, Shutdown)
+        .MapRequest(Methods.CommitProbe, CommitProbeAsync)
         .MapRequest(Methods.Forward, ForwardAsync)
         .MapStream(Methods.Events, StreamEventsAsync);
 
@@ -30,6 +31,14 @@ internal sealed class ControlService(NodeDaemon daemon, CancellationTokenSource 
             throw new SsiException(Protocol.Status.PermissionDenied, "only root may stop a node's daemon");
         shutdown.CancelAfter(TimeSpan.FromMilliseconds(50));
         return ValueTask.FromResult(ReadOnlyMemory<byte>.Empty);
+    }
+
+    private async ValueTask<ReadOnlyMemory<byte>> CommitProbeAsync(IncomingRequest request, CancellationToken ct)
+    {
+        var took = await daemon.Membership.MeasureCommitAsync(ct).ConfigureAwait(false);
+        var reply = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(reply, took.Ticks);
+        return reply;
     }
 
     private async ValueTask<ReadOnlyMemory<byte>> ForwardAsync(IncomingRequest request, CancellationToken ct)

@@ -22,4 +22,6 @@ internal static class ClmsMethods
     public const ushort BecomeVoter = Methods.ClmsFirst + 0x06;
     /// <summary>Request: a node leaves on purpose (<see cref="LeaveRequest"/>). Forwarded to the master.</summary>
     public const ushort Leave = Methods.ClmsFirst + 0x07;
+    /// <summary>Request: the master commits a probe entry and replies with its commit time (i64 ticks). Forwarded to the master.</summary>
+    public const ushort CommitProbe = Methods.ClmsFirst + 0x08;
 }

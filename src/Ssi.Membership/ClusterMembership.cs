@@ -71,6 +71,7 @@ public sealed partial class ClusterMembership : IAsyncDisposable
         router.MapRequest(ClmsMethods.Probe, HandleProbeAsync);
         router.MapRequest(ClmsMethods.BecomeVoter, HandleBecomeVoterAsync);
         router.MapRequest(ClmsMethods.Leave, HandleLeaveAsync);
+        router.MapRequest(ClmsMethods.CommitProbe, HandleCommitProbeAsync);
         router.MapOneWay(ClmsMethods.Heartbeat, HandleHeartbeat);
         router.MapOneWay(ClmsMethods.Update, HandleUpdate);
     }

@@ -15,6 +15,8 @@ internal enum CommandKind
     SetState = 3,
     /// <summary>A node enters or leaves the Raft voter set.</summary>
     SetVoter = 4,
+    /// <summary>Changes nothing but the epoch: measures what one commit costs.</summary>
+    Probe = 5,
 }
 
 /// <summary>

@@ -33,4 +33,12 @@ public static class Methods
     public const ushort Shutdown = 0x0205;
     /// <summary>Forwards a request to another node's daemon: <see cref="ForwardRequest"/>.</summary>
     public const ushort Forward = 0x0206;
+    /// <summary>Commits one probe entry through the Raft group; reply: i64 ticks the commit took at the master.</summary>
+    public const ushort CommitProbe = 0x0207;
+
+    // 0x04xx  CFS (cluster filesystem; the method constants live in Ssi.Cfs)
+    /// <summary>First method number reserved for the cluster filesystem.</summary>
+    public const ushort CfsFirst = 0x0400;
+    /// <summary>Last method number reserved for the cluster filesystem.</summary>
+    public const ushort CfsLast = 0x04FF;
 }
