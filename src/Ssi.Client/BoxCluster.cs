@@ -60,7 +60,7 @@ public sealed class BoxCluster : IAsyncDisposable
             await cluster.WaitForAsync(1, list => list.Nodes.Count(n => n.State == NodeState.Up) == nodes, timeout, ct).ConfigureAwait(false);
             // Formation is over once the Raft group has grown to its full size (at most 5 voters):
             // before that, a partition can leave no side with a majority.
-            var voters = Math.Min(nodes, MaxVoters);
+            var voters = ExpectedVoters(nodes);
             await cluster.WaitForClusterAsync(1, c => c.Voters >= voters && c.HasQuorum, timeout, ct).ConfigureAwait(false);
             return cluster;
         }
@@ -70,6 +70,9 @@ public sealed class BoxCluster : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Voters in a formed cluster of <paramref name="nodes"/> live nodes: the largest odd number up to <see cref="MaxVoters"/>.</summary>
+    public static int ExpectedVoters(int nodes) => Math.Max(1, Math.Min(nodes, MaxVoters) - (Math.Min(nodes, MaxVoters) % 2 == 0 ? 1 : 0));
 
     /// <summary>Opens the cluster of a box that is already up.</summary>
     public static BoxCluster Open(string boxName) => new(ClusterBox.Open(boxName), SsidLocator.Find());

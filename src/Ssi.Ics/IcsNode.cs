@@ -111,6 +111,13 @@ public sealed class IcsNode : IAsyncDisposable
         return await connection.RequestAsync(method, payload, timeout, ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Dials and authenticates a dedicated connection to <paramref name="address"/>, outside the
+    /// per-node pool: the caller owns and disposes it (tools, benchmarks, joins).
+    /// </summary>
+    public Task<Connection> OpenConnectionAsync(IPEndPoint address, CancellationToken ct = default) =>
+        DialAsync(address, expectedNode: null, ct);
+
     /// <summary>Sends a one-way message to node <paramref name="node"/>; best effort.</summary>
     public async ValueTask SendAsync(int node, ushort method, ReadOnlyMemory<byte> payload, CancellationToken ct = default)
     {
