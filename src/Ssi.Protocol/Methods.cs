@@ -36,6 +36,12 @@ public static class Methods
     /// <summary>Commits one probe entry through the Raft group; reply: i64 ticks the commit took at the master.</summary>
     public const ushort CommitProbe = 0x0207;
 
+    // 0x03xx  vproc (clusterwide processes; the method constants live in Ssi.Vproc)
+    /// <summary>First method number reserved for clusterwide processes.</summary>
+    public const ushort VprocFirst = 0x0300;
+    /// <summary>Last method number reserved for clusterwide processes.</summary>
+    public const ushort VprocLast = 0x03FF;
+
     // 0x04xx  CFS (cluster filesystem; the method constants live in Ssi.Cfs)
     /// <summary>First method number reserved for the cluster filesystem.</summary>
     public const ushort CfsFirst = 0x0400;
