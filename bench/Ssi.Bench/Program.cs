@@ -9,6 +9,9 @@ var benches = new Dictionary<string, Func<Report, Task>>
     ["membership"] = MembershipBench.RunAsync,
 };
 
+// Same socket setting as ssid: the client side of ICS gets the same treatment (see Ssi.Daemon/Program.cs).
+Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+
 try
 {
     switch (args)

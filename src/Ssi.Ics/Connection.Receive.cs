@@ -11,7 +11,7 @@ public sealed partial class Connection
     private async Task ReceiveLoopAsync()
     {
         var reader = PipeReader.Create(new NetworkStream(_socket, ownsSocket: false),
-            new StreamPipeReaderOptions(bufferSize: 128 * 1024, minimumReadSize: 16 * 1024));
+            new StreamPipeReaderOptions(bufferSize: 512 * 1024, minimumReadSize: 64 * 1024));
         var reason = "closed by peer";
         try
         {

@@ -6,8 +6,9 @@ namespace Ssi.Ics;
 
 public sealed partial class Connection
 {
-    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<byte[]>> _pending = new();
+    private readonly ConcurrentDictionary<ulong, PendingRequest> _pending = new();
     private long _nextRequestId;
+    private Timer? _deadlines;
 
     /// <summary>
     /// Sends a request and waits for its answer. Throws <see cref="SsiException"/> with the
@@ -18,16 +19,18 @@ public sealed partial class Connection
         CancellationToken ct = default)
     {
         var id = (ulong)Interlocked.Increment(ref _nextRequestId);
-        var answer = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = answer;
+        var pending = new PendingRequest(method, Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds));
+        _pending[id] = pending;
+        EnsureDeadlineSweeper();
+        using var cancel = ct.CanBeCanceled ? ct.UnsafeRegister(static p => ((PendingRequest)p!).TrySetCanceled(), pending) : default;
         try
         {
             await SendFrameAsync(FrameKind.Request, method, id, payload, ct).ConfigureAwait(false);
             if (!IsOpen)
-                answer.TrySetException(Lost(CloseReason ?? "closed"));
-            return await answer.Task.WaitAsync(timeout, ct).ConfigureAwait(false);
+                pending.TrySetException(Lost(CloseReason ?? "closed"));
+            return await pending.Task.ConfigureAwait(false);
         }
-        catch (TimeoutException)
+        catch (SsiException e) when (e.Status == Status.DeadlineExceeded)
         {
             SendCancel(method, id);
             throw new SsiException(Status.DeadlineExceeded,
@@ -44,6 +47,30 @@ public sealed partial class Connection
         }
     }
 
+    // One timer per connection sweeps deadlines: far cheaper than a timer per request.
+    private void EnsureDeadlineSweeper()
+    {
+        if (Volatile.Read(ref _deadlines) is not null || !IsOpen)
+            return;
+        var timer = new Timer(static c => ((Connection)c!).SweepDeadlines(), this, Timeout.Infinite, Timeout.Infinite);
+        if (Interlocked.CompareExchange(ref _deadlines, timer, null) is null)
+            timer.Change(DeadlineResolutionMs, DeadlineResolutionMs);
+        else
+            timer.Dispose();
+    }
+
+    private const int DeadlineResolutionMs = 10;
+
+    private void SweepDeadlines()
+    {
+        var now = Environment.TickCount64;
+        foreach (var (_, pending) in _pending)
+        {
+            if (pending.Deadline <= now)
+                pending.TrySetException(new SsiException(Status.DeadlineExceeded, "deadline passed"));
+        }
+    }
+
     /// <summary>Sends a message that expects no answer.</summary>
     public ValueTask SendOneWayAsync(ushort method, ReadOnlyMemory<byte> payload, CancellationToken ct = default) =>
         SendFrameAsync(FrameKind.OneWay, method, 0, payload, ct);
@@ -53,15 +80,17 @@ public sealed partial class Connection
     {
         var started = TimeProvider.System.GetTimestamp();
         var id = (ulong)Interlocked.Increment(ref _nextRequestId);
-        var answer = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = answer;
+        var pending = new PendingRequest(0, Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds));
+        _pending[id] = pending;
+        EnsureDeadlineSweeper();
+        using var cancel = ct.CanBeCanceled ? ct.UnsafeRegister(static p => ((PendingRequest)p!).TrySetCanceled(), pending) : default;
         try
         {
             await SendFrameAsync(FrameKind.Ping, 0, id, ReadOnlyMemory<byte>.Empty, ct).ConfigureAwait(false);
-            await answer.Task.WaitAsync(timeout, ct).ConfigureAwait(false);
+            await pending.Task.ConfigureAwait(false);
             return TimeProvider.System.GetElapsedTime(started);
         }
-        catch (TimeoutException)
+        catch (SsiException e) when (e.Status == Status.DeadlineExceeded)
         {
             throw new SsiException(Status.DeadlineExceeded, $"{Peer} did not answer a ping within {timeout.TotalMilliseconds:0} ms");
         }
@@ -94,6 +123,7 @@ public sealed partial class Connection
 
     private void FailPending(string reason)
     {
+        Interlocked.Exchange(ref _deadlines, null)?.Dispose();
         foreach (var (_, answer) in _pending)
             answer.TrySetException(Lost(reason));
     }

@@ -36,8 +36,7 @@ public sealed partial class Connection
                 }
                 else
                 {
-                    await SendAllAsync(buffer.AsMemory(0, FrameHeader.Size)).ConfigureAwait(false);
-                    await SendAllAsync(payload).ConfigureAwait(false);
+                    await SendGatheredAsync(new ArraySegment<byte>(buffer, 0, FrameHeader.Size), payload).ConfigureAwait(false);
                 }
             }
             finally
@@ -66,6 +65,25 @@ public sealed partial class Connection
                 throw new IOException("socket closed while sending");
             bytes = bytes[sent..];
         }
+    }
+
+    // Header and a large payload leave in one sendmsg when the payload is array-backed.
+    private async ValueTask SendGatheredAsync(ArraySegment<byte> header, ReadOnlyMemory<byte> payload)
+    {
+        if (!System.Runtime.InteropServices.MemoryMarshal.TryGetArray(payload, out var body))
+        {
+            await SendAllAsync(header).ConfigureAwait(false);
+            await SendAllAsync(payload).ConfigureAwait(false);
+            return;
+        }
+        var sent = await _socket.SendAsync([header, body], SocketFlags.None).ConfigureAwait(false);
+        if (sent < header.Count)
+        {
+            await SendAllAsync(header.AsMemory(sent)).ConfigureAwait(false);
+            sent = header.Count;
+        }
+        if (sent - header.Count < body.Count)
+            await SendAllAsync(payload[(sent - header.Count)..]).ConfigureAwait(false);
     }
 
     internal void SendInBackground(FrameKind kind, ushort method, ulong id, ReadOnlyMemory<byte> payload)
