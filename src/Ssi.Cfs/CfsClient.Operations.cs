@@ -1,0 +1,279 @@
+using Ssi.Cfs.Wire;
+using Ssi.Fuse;
+
+namespace Ssi.Cfs;
+
+/// <summary>The <see cref="IFileSystem"/> operations, each one request to the server.</summary>
+public sealed partial class CfsClient
+{
+    private FuseEntry WithTimeouts(FuseEntry entry)
+    {
+        entry.EntryTimeout = _options.CacheTimeout;
+        entry.AttributeTimeout = _options.CacheTimeout;
+        return entry;
+    }
+
+    private async ValueTask<FuseResult<FuseEntry>> EntryCallAsync(CfsWriter request)
+    {
+        var (error, r) = await CallAsync(request).ConfigureAwait(false);
+        return error.IsOk ? WithTimeouts(r.Entry()) : error;
+    }
+
+    private async ValueTask<Errno> ErrnoCallAsync(CfsWriter request)
+    {
+        var (error, _) = await CallAsync(request).ConfigureAwait(false);
+        return error;
+    }
+
+    private async ValueTask<FuseResult<AttributeReply>> AttributeCallAsync(CfsWriter request)
+    {
+        var (error, r) = await CallAsync(request).ConfigureAwait(false);
+        return error.IsOk ? new AttributeReply(r.Attributes(), _options.CacheTimeout) : error;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<FuseResult<FuseEntry>> LookupAsync(FuseRequestContext context, ulong parent, FileName name)
+    {
+        if (IsNodeLink(parent, name))
+            return new(NodeLinkEntry());
+        return EntryCallAsync(Begin(CfsOp.Lookup, context, out _).U64(parent).Bytes(name.Span));
+    }
+
+    /// <inheritdoc />
+    public void Forget(ulong node, ulong lookups)
+    {
+        if (node != NodeLinkId)
+            _forgets.Writer.TryWrite((node, lookups));
+    }
+
+    /// <inheritdoc />
+    public ValueTask<FuseResult<AttributeReply>> GetAttributesAsync(FuseRequestContext context, ulong node, ulong? handle)
+    {
+        if (node == NodeLinkId)
+            return new(new AttributeReply(NodeLinkEntry().Attributes, _options.CacheTimeout));
+        return AttributeCallAsync(Begin(CfsOp.GetAttributes, context, out _).U64(node).U8(handle is null ? (byte)0 : (byte)1).U64(handle ?? 0));
+    }
+
+    /// <inheritdoc />
+    public ValueTask<FuseResult<AttributeReply>> SetAttributesAsync(FuseRequestContext context, ulong node, SetAttributes attributes) =>
+        node == NodeLinkId ? new(Errno.EPERM) : AttributeCallAsync(Begin(CfsOp.SetAttributes, context, out _).U64(node).SetAttributes(attributes));
+
+    /// <inheritdoc />
+    public async ValueTask<FuseResult<int>> ReadLinkAsync(FuseRequestContext context, ulong node, Memory<byte> destination)
+    {
+        if (node == NodeLinkId)
+        {
+            int n = Math.Min(NodeLinkTarget.Length, destination.Length);
+            NodeLinkTarget.AsSpan(0, n).CopyTo(destination.Span);
+            return n;
+        }
+        var (error, r) = await CallAsync(Begin(CfsOp.ReadLink, context, out _).U64(node).U32((uint)destination.Length)).ConfigureAwait(false);
+        if (!error.IsOk)
+            return error;
+        var target = r.Rest();
+        int length = Math.Min(target.Length, destination.Length);
+        target.Span[..length].CopyTo(destination.Span);
+        return length;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<FuseResult<FuseEntry>> SymlinkAsync(FuseRequestContext context, ulong parent, FileName name, FileName target) =>
+        IsNodeLink(parent, name) ? new(Errno.EEXIST) : EntryCallAsync(Begin(CfsOp.Symlink, context, out _).U64(parent).Bytes(name.Span).Bytes(target.Span));
+
+    /// <inheritdoc />
+    public ValueTask<FuseResult<FuseEntry>> MakeNodeAsync(FuseRequestContext context, ulong parent, FileName name, uint mode, uint rdev, uint umask) =>
+        IsNodeLink(parent, name) ? new(Errno.EEXIST) : EntryCallAsync(Begin(CfsOp.MakeNode, context, out _).U64(parent).Bytes(name.Span).U32(mode).U32(rdev).U32(umask));
+
+    /// <inheritdoc />
+    public ValueTask<FuseResult<FuseEntry>> MakeDirectoryAsync(FuseRequestContext context, ulong parent, FileName name, uint mode, uint umask) =>
+        IsNodeLink(parent, name) ? new(Errno.EEXIST) : EntryCallAsync(Begin(CfsOp.MakeDirectory, context, out _).U64(parent).Bytes(name.Span).U32(mode).U32(umask));
+
+    /// <inheritdoc />
+    public ValueTask<Errno> UnlinkAsync(FuseRequestContext context, ulong parent, FileName name) =>
+        IsNodeLink(parent, name) ? new(Errno.EPERM) : ErrnoCallAsync(Begin(CfsOp.Unlink, context, out _).U64(parent).Bytes(name.Span));
+
+    /// <inheritdoc />
+    public ValueTask<Errno> RemoveDirectoryAsync(FuseRequestContext context, ulong parent, FileName name) =>
+        IsNodeLink(parent, name) ? new(Errno.ENOTDIR) : ErrnoCallAsync(Begin(CfsOp.RemoveDirectory, context, out _).U64(parent).Bytes(name.Span));
+
+    /// <inheritdoc />
+    public ValueTask<Errno> RenameAsync(FuseRequestContext context, ulong parent, FileName name, ulong newParent, FileName newName, uint flags) =>
+        IsNodeLink(parent, name) || IsNodeLink(newParent, newName)
+            ? new(Errno.EPERM)
+            : ErrnoCallAsync(Begin(CfsOp.Rename, context, out _).U64(parent).Bytes(name.Span).U64(newParent).Bytes(newName.Span).U32(flags));
+
+    /// <inheritdoc />
+    public ValueTask<FuseResult<FuseEntry>> LinkAsync(FuseRequestContext context, ulong node, ulong newParent, FileName newName) =>
+        node == NodeLinkId || IsNodeLink(newParent, newName)
+            ? new(Errno.EPERM)
+            : EntryCallAsync(Begin(CfsOp.Link, context, out _).U64(node).U64(newParent).Bytes(newName.Span));
+
+    /// <inheritdoc />
+    public async ValueTask<FuseResult<FuseOpenReply>> OpenAsync(FuseRequestContext context, ulong node, int flags)
+    {
+        var (error, r) = await CallAsync(Begin(CfsOp.Open, context, out _).U64(node).I32(flags)).ConfigureAwait(false);
+        return error.IsOk ? r.Open() : error;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<FuseResult<FuseCreateReply>> CreateAsync(FuseRequestContext context, ulong parent, FileName name, int flags, uint mode, uint umask)
+    {
+        if (IsNodeLink(parent, name))
+            return Errno.EEXIST;
+        var (error, r) = await CallAsync(Begin(CfsOp.Create, context, out _).U64(parent).Bytes(name.Span).I32(flags).U32(mode).U32(umask)).ConfigureAwait(false);
+        if (!error.IsOk)
+            return error;
+        var entry = WithTimeouts(r.Entry());
+        return new FuseCreateReply(entry, r.Open());
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<FuseResult<int>> ReadAsync(FuseRequestContext context, ulong node, ulong handle, long offset, Memory<byte> destination)
+    {
+        var (error, r) = await CallAsync(Begin(CfsOp.Read, context, out _).U64(node).U64(handle).I64(offset).U32((uint)destination.Length)).ConfigureAwait(false);
+        if (!error.IsOk)
+            return error;
+        var data = r.Rest();
+        int length = Math.Min(data.Length, destination.Length);
+        data.Span[..length].CopyTo(destination.Span);
+        return length;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<FuseResult<int>> WriteAsync(FuseRequestContext context, ulong node, ulong handle, long offset, ReadOnlyMemory<byte> data, uint writeFlags)
+    {
+        var request = new CfsWriter(64 + data.Length);
+        var header = Begin(CfsOp.Write, context, out _).U64(node).U64(handle).I64(offset).U32(writeFlags);
+        request.Raw(header.Written.Span).Raw(data.Span);
+        var (error, r) = await CallAsync(request).ConfigureAwait(false);
+        return error.IsOk ? (int)r.U32() : error;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<FuseResult<FileSystemStatistics>> StatFsAsync(FuseRequestContext context, ulong node)
+    {
+        var (error, r) = await CallAsync(Begin(CfsOp.StatFs, context, out _).U64(node == NodeLinkId ? CfsServer.RootNode : node)).ConfigureAwait(false);
+        return error.IsOk ? r.Statistics() : error;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<Errno> FlushAsync(FuseRequestContext context, ulong node, ulong handle, ulong lockOwner) =>
+        ErrnoCallAsync(Begin(CfsOp.Flush, context, out _).U64(node).U64(handle).U64(lockOwner));
+
+    /// <inheritdoc />
+    public ValueTask<Errno> ReleaseAsync(FuseRequestContext context, ulong node, ulong handle, int flags, uint releaseFlags, ulong lockOwner) =>
+        ErrnoCallAsync(Begin(CfsOp.Release, context, out _).U64(node).U64(handle).I32(flags).U32(releaseFlags).U64(lockOwner));
+
+    /// <inheritdoc />
+    public ValueTask<Errno> FsyncAsync(FuseRequestContext context, ulong node, ulong handle, bool dataOnly) =>
+        ErrnoCallAsync(Begin(CfsOp.Fsync, context, out _).U64(node).U64(handle).U8(dataOnly ? (byte)1 : (byte)0));
+
+    /// <inheritdoc />
+    public ValueTask<Errno> SetExtendedAttributeAsync(FuseRequestContext context, ulong node, FileName name, ReadOnlyMemory<byte> value, int flags) =>
+        node == NodeLinkId ? new(Errno.EPERM) : ErrnoCallAsync(Begin(CfsOp.SetXattr, context, out _).U64(node).Bytes(name.Span).I32(flags).Raw(value.Span));
+
+    /// <inheritdoc />
+    public async ValueTask<FuseResult<int>> GetExtendedAttributeAsync(FuseRequestContext context, ulong node, FileName name, Memory<byte> destination)
+    {
+        if (node == NodeLinkId)
+            return Errno.ENODATA;
+        var (error, r) = await CallAsync(Begin(CfsOp.GetXattr, context, out _).U64(node).Bytes(name.Span).U32((uint)destination.Length)).ConfigureAwait(false);
+        return error.IsOk ? CopyOut(ref r, destination) : error;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<FuseResult<int>> ListExtendedAttributesAsync(FuseRequestContext context, ulong node, Memory<byte> destination)
+    {
+        if (node == NodeLinkId)
+            return 0;
+        var (error, r) = await CallAsync(Begin(CfsOp.ListXattr, context, out _).U64(node).U32((uint)destination.Length)).ConfigureAwait(false);
+        return error.IsOk ? CopyOut(ref r, destination) : error;
+    }
+
+    private static int CopyOut(ref CfsReader r, Memory<byte> destination)
+    {
+        int size = (int)r.U32();
+        var data = r.Rest();
+        data.Span[..Math.Min(data.Length, destination.Length)].CopyTo(destination.Span);
+        return size;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<Errno> RemoveExtendedAttributeAsync(FuseRequestContext context, ulong node, FileName name) =>
+        node == NodeLinkId ? new(Errno.EPERM) : ErrnoCallAsync(Begin(CfsOp.RemoveXattr, context, out _).U64(node).Bytes(name.Span));
+
+    /// <inheritdoc />
+    public async ValueTask<FuseResult<FuseOpenReply>> OpenDirectoryAsync(FuseRequestContext context, ulong node, int flags)
+    {
+        var (error, r) = await CallAsync(Begin(CfsOp.OpenDirectory, context, out _).U64(node).I32(flags)).ConfigureAwait(false);
+        return error.IsOk ? r.Open() : error;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<Errno> ReadDirectoryAsync(FuseRequestContext context, ulong node, ulong handle, long offset, DirectoryEntryWriter entries)
+    {
+        var (error, r) = await CallAsync(Begin(CfsOp.ReadDirectory, context, out _).U64(node).U64(handle).I64(offset).U32(4096)).ConfigureAwait(false);
+        if (!error.IsOk)
+            return error;
+        // fuse_dirent records: ino u64, off u64, namelen u32, type u32, name, padded to 8 bytes.
+        var dirents = r.Rest().Span;
+        while (dirents.Length >= 24)
+        {
+            ulong ino = BitConverter.ToUInt64(dirents);
+            long next = BitConverter.ToInt64(dirents[8..]);
+            int nameLength = BitConverter.ToInt32(dirents[16..]);
+            uint type = BitConverter.ToUInt32(dirents[20..]);
+            if (24 + nameLength > dirents.Length || !entries.TryAdd(dirents.Slice(24, nameLength), ino, type, next))
+                break;
+            dirents = dirents[Math.Min(dirents.Length, (24 + nameLength + 7) & ~7)..];
+        }
+        return Errno.Ok;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<Errno> ReleaseDirectoryAsync(FuseRequestContext context, ulong node, ulong handle) =>
+        ErrnoCallAsync(Begin(CfsOp.ReleaseDirectory, context, out _).U64(node).U64(handle));
+
+    /// <inheritdoc />
+    public ValueTask<Errno> FsyncDirectoryAsync(FuseRequestContext context, ulong node, ulong handle, bool dataOnly) =>
+        ErrnoCallAsync(Begin(CfsOp.FsyncDirectory, context, out _).U64(node).U64(handle).U8(dataOnly ? (byte)1 : (byte)0));
+
+    /// <inheritdoc />
+    public async ValueTask<FuseResult<FileLock>> GetLockAsync(FuseRequestContext context, ulong node, ulong handle, ulong owner, FileLock request)
+    {
+        var (error, r) = await CallAsync(Begin(CfsOp.GetLock, context, out _).U64(node).U64(handle).U64(owner).Lock(request)).ConfigureAwait(false);
+        return error.IsOk ? r.Lock() : error;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<Errno> SetLockAsync(FuseRequestContext context, ulong node, ulong handle, ulong owner, FileLock request, bool wait, bool isFlock)
+    {
+        var message = Begin(CfsOp.SetLock, context, out ulong id).U64(node).U64(handle).U64(owner).Lock(request)
+            .U8(wait ? (byte)1 : (byte)0).U8(isFlock ? (byte)1 : (byte)0);
+        var (error, _) = await CallAsync(message, waitsForLock: wait, requestId: id, interrupt: context.Cancellation).ConfigureAwait(false);
+        return error;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<Errno> AccessAsync(FuseRequestContext context, ulong node, int mask) =>
+        node == NodeLinkId ? new(Errno.Ok) : ErrnoCallAsync(Begin(CfsOp.Access, context, out _).U64(node).I32(mask));
+
+    /// <inheritdoc />
+    public ValueTask<Errno> FallocateAsync(FuseRequestContext context, ulong node, ulong handle, long offset, long length, int mode) =>
+        ErrnoCallAsync(Begin(CfsOp.Fallocate, context, out _).U64(node).U64(handle).I64(offset).I64(length).I32(mode));
+
+    /// <inheritdoc />
+    public async ValueTask<FuseResult<long>> SeekAsync(FuseRequestContext context, ulong node, ulong handle, long offset, int whence)
+    {
+        var (error, r) = await CallAsync(Begin(CfsOp.Seek, context, out _).U64(node).U64(handle).I64(offset).I32(whence)).ConfigureAwait(false);
+        return error.IsOk ? r.I64() : error;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<FuseResult<long>> CopyFileRangeAsync(FuseRequestContext context, ulong nodeIn, ulong handleIn, long offsetIn, ulong nodeOut, ulong handleOut, long offsetOut, long length, ulong flags)
+    {
+        var (error, r) = await CallAsync(Begin(CfsOp.CopyFileRange, context, out _).U64(nodeIn).U64(handleIn).I64(offsetIn)
+            .U64(nodeOut).U64(handleOut).I64(offsetOut).I64(length).U64(flags)).ConfigureAwait(false);
+        return error.IsOk ? r.I64() : error;
+    }
+}

@@ -1,0 +1,214 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Ssi.Cfs.Wire;
+using Ssi.Fuse;
+using Ssi.Protocol;
+
+namespace Ssi.Cfs;
+
+/// <summary>
+/// A node's CFS client: the <see cref="IFileSystem"/> behind its <c>/cluster</c> mount. Every operation
+/// is forwarded to the server with the caller's uid, gid and pid (the server node's own mount goes
+/// through the same messages); node ids are the server's. Invalidations pushed by the server become
+/// FUSE notifications, applied on a queue of their own (never inside a request handler).
+/// </summary>
+public sealed partial class CfsClient : IFileSystem
+{
+    private readonly ICfsServerLink _link;
+    private readonly CfsClientOptions _options;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _lost = new();
+    private readonly Channel<(ulong Node, ulong Count)> _forgets = Channel.CreateUnbounded<(ulong, ulong)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<byte[]> _invalidations = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private long _nextRequest;
+    private long _requests;
+    private long _invalidationsApplied;
+    private volatile bool _detached;
+
+    /// <summary>A client of the server instance <paramref name="instance"/> (from <see cref="AttachAsync"/>).</summary>
+    public CfsClient(ICfsServerLink link, int localNode, ulong instance, CfsClientOptions options, ILogger log)
+    {
+        _link = link;
+        LocalNode = localNode;
+        Instance = instance;
+        _options = options;
+        _log = log;
+        NodeLinkTarget = System.Text.Encoding.UTF8.GetBytes($"{CfsServer.NodesDirectory}/{localNode}");
+        _ = Task.Run(SendForgetsAsync);
+        _ = Task.Run(ApplyInvalidationsAsync);
+    }
+
+    /// <summary>This node's number.</summary>
+    public int LocalNode { get; }
+
+    /// <summary>The server instance this client's node ids belong to.</summary>
+    public ulong Instance { get; }
+
+    /// <summary>The mount whose kernel caches this client invalidates (set once mounted).</summary>
+    public FuseMount? Mount { get; set; }
+
+    /// <summary>Operations sent to the server.</summary>
+    public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>Invalidation messages applied.</summary>
+    public long Invalidations => Interlocked.Read(ref _invalidationsApplied);
+
+    /// <summary>True once the server was lost or replaced: every operation fails with ENOTCONN.</summary>
+    public bool IsDetached => _detached;
+
+    /// <summary>Raised (once) when the server answers as another instance: this client's node ids are void.</summary>
+    public event Action<CfsClient>? Stale;
+
+    /// <summary>Asks the server for its instance (and so announces this node).</summary>
+    public static async Task<ulong> AttachAsync(ICfsServerLink link, TimeSpan timeout, CancellationToken ct)
+    {
+        var reply = await link.RequestAsync(CfsMethods.Attach, ReadOnlyMemory<byte>.Empty, timeout, ct).ConfigureAwait(false);
+        var r = new CfsReader(reply);
+        int error = r.I32();
+        if (error != 0)
+            throw new SsiException(Status.Internal, $"the CFS server on node {link.ServerNode} refused to attach: errno {error}");
+        return r.U64();
+    }
+
+    /// <summary>The server is gone: fail waiting and future operations with ENOTCONN until a new client replaces this one.</summary>
+    public void Detach()
+    {
+        _detached = true;
+        try
+        {
+            _lost.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        _forgets.Writer.TryComplete();
+        _invalidations.Writer.TryComplete();
+    }
+
+    /// <summary>Takes an <see cref="CfsMethods.Invalidate"/> message from the server; applied asynchronously, in order.</summary>
+    public void Deliver(ReadOnlyMemory<byte> message) => _invalidations.Writer.TryWrite(message.ToArray());
+
+    private async Task ApplyInvalidationsAsync()
+    {
+        await foreach (var message in _invalidations.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            var mount = Mount;
+            if (mount is null)
+                continue;
+            try
+            {
+                var r = new CfsReader(message);
+                if (r.U64() != Instance)
+                    continue;
+                while (r.Remaining > 0)
+                {
+                    var kind = (InvalidationKind)r.U8();
+                    ulong node = r.U64();
+                    if (kind == InvalidationKind.Entry)
+                    {
+                        var name = r.Bytes();
+                        mount.InvalidateEntry(node, name.Span);
+                    }
+                    else
+                    {
+                        mount.InvalidateInode(node);
+                    }
+                }
+                Interlocked.Increment(ref _invalidationsApplied);
+            }
+            catch (Exception e) when (e is InvalidDataException or ObjectDisposedException or IOException)
+            {
+                _log.LogDebug("invalidation not applied: {Reason}", e.Message);
+            }
+        }
+    }
+
+    private async Task SendForgetsAsync()
+    {
+        var batch = new CfsWriter(4096);
+        var reader = _forgets.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch = new CfsWriter(4096);
+            batch.U64(Instance);
+            int count = 0;
+            while (count < 4096 && reader.TryRead(out var forget))
+            {
+                batch.U64(forget.Node).U64(forget.Count);
+                count++;
+            }
+            if (count > 0 && !_detached)
+                await _link.SendAsync(CfsMethods.Forget, batch.Written).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Starts a request: operation code, instance, request id, caller.</summary>
+    private CfsWriter Begin(CfsOp op, in FuseRequestContext context, out ulong request)
+    {
+        request = (ulong)Interlocked.Increment(ref _nextRequest);
+        return new CfsWriter(128).U8((byte)op).U64(Instance).U64(request).U32(context.Uid).U32(context.Gid).U32(context.Pid);
+    }
+
+    /// <summary>
+    /// Sends an operation and returns the reply positioned after the errno. Operations other than lock
+    /// waits are not interruptible: once sent, the server carries them out, so the caller waits for the answer.
+    /// </summary>
+    private async ValueTask<(Errno Error, CfsReader Reply)> CallAsync(CfsWriter request, bool waitsForLock = false,
+        ulong requestId = 0, CancellationToken interrupt = default)
+    {
+        if (_detached)
+            return (Errno.ENOTCONN, default);
+        Interlocked.Increment(ref _requests);
+        try
+        {
+            ReadOnlyMemory<byte> reply;
+            if (!waitsForLock)
+            {
+                reply = await _link.RequestAsync(CfsMethods.Operation, request.Written, _options.OperationTimeout, _lost.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                var pending = _link.RequestAsync(CfsMethods.Operation, request.Written, TimeSpan.FromDays(1), _lost.Token).AsTask();
+                while (!pending.IsCompleted)
+                {
+                    await Task.WhenAny(pending, Task.Delay(interrupt.IsCancellationRequested ? 250 : Timeout.Infinite, interrupt)).ConfigureAwait(false);
+                    if (interrupt.IsCancellationRequested && !pending.IsCompleted)
+                        await _link.SendAsync(CfsMethods.Cancel, new CfsWriter(8).U64(requestId).Written).ConfigureAwait(false);
+                }
+                reply = await pending.ConfigureAwait(false);
+            }
+            var r = new CfsReader(reply);
+            int error = r.I32();
+            if (error == CfsWire.StaleInstance)
+            {
+                _log.LogWarning("the CFS server on node {Node} is a new instance: this mount's node ids are void", _link.ServerNode);
+                Detach();
+                Stale?.Invoke(this);
+                return (Errno.ENOTCONN, default);
+            }
+            return (new Errno(error), r);
+        }
+        catch (OperationCanceledException)
+        {
+            return (Errno.ENOTCONN, default);
+        }
+        catch (SsiException e) when (e.Status == Status.DeadlineExceeded)
+        {
+            _log.LogWarning("CFS server on node {Node} did not answer: {Reason}", _link.ServerNode, e.Message);
+            return (Errno.EIO, default);
+        }
+        catch (SsiException e)
+        {
+            _log.LogDebug("CFS server on node {Node} unreachable: {Reason}", _link.ServerNode, e.Message);
+            return (Errno.ENOTCONN, default);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return (Errno.ENOTCONN, default);
+        }
+        catch (InvalidDataException)
+        {
+            return (Errno.EPROTO, default);
+        }
+    }
+}

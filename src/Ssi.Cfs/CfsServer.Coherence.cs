@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Logging;
+using Ssi.Cfs.Wire;
+using Ssi.Fuse;
+
+namespace Ssi.Cfs;
+
+/// <summary>
+/// Server-driven coherence: after a change, every other client node whose kernel holds an affected
+/// node gets a one-way invalidation, sent before the change is answered (see docs/cfs-consistency.md).
+/// </summary>
+public sealed partial class CfsServer
+{
+    /// <summary>The root directory's node id (held by every attached client).</summary>
+    public const ulong RootNode = 1;
+
+    /// <summary>What a change made stale: a node's attributes and data, or a name in a directory.</summary>
+    private readonly record struct Stale(InvalidationKind Kind, ulong Node, ReadOnlyMemory<byte> Name);
+
+    private static Stale StaleInode(ulong node) => new(InvalidationKind.Inode, node, default);
+
+    private static Stale StaleEntry(ulong parent, FileName name) => new(InvalidationKind.Entry, parent, name.Bytes.ToArray());
+
+    /// <summary>Pushes invalidations for <paramref name="stale"/> to every holder but <paramref name="origin"/> (whose kernel already knows).</summary>
+    private void Push(int origin, params ReadOnlySpan<Stale> stale)
+    {
+        Dictionary<int, CfsWriter>? messages = null;
+        lock (_gate)
+        {
+            foreach (var item in stale)
+            {
+                if (item.Node == 0 || !_holders.TryGetValue(item.Node, out var holders))
+                    continue;
+                foreach (int client in holders)
+                {
+                    if (client == origin)
+                        continue;
+                    messages ??= [];
+                    if (!messages.TryGetValue(client, out var w))
+                    {
+                        w = new CfsWriter(64).U64(Instance);
+                        messages[client] = w;
+                    }
+                    w.U8((byte)item.Kind).U64(item.Node);
+                    if (item.Kind == InvalidationKind.Entry)
+                        w.Bytes(item.Name.Span);
+                }
+            }
+        }
+        if (messages is null)
+            return;
+        foreach (var (client, message) in messages)
+            _ = SendInvalidationAsync(client, message.Written);
+    }
+
+    private async Task SendInvalidationAsync(int client, ReadOnlyMemory<byte> message)
+    {
+        try
+        {
+            await _sendInvalidation(client, message).ConfigureAwait(false);
+            Interlocked.Increment(ref _invalidationsSent);
+        }
+        catch (Exception e)
+        {
+            _log.LogDebug("invalidation to node {Node} not sent: {Reason}", client, e.Message);
+        }
+    }
+
+    private long _invalidationsSent;
+
+    /// <summary>Invalidation messages sent so far.</summary>
+    public long InvalidationsSent => Interlocked.Read(ref _invalidationsSent);
+
+    /// <summary>The node id behind <paramref name="name"/> in <paramref name="parent"/> now (0 if none), without keeping a lookup.</summary>
+    private ulong ChildOf(ulong parent, FileName name)
+    {
+        var context = new FuseRequestContext(0, 0, 0, 0, CancellationToken.None);
+        var lookup = _store.LookupAsync(context, parent, name);
+        if (!lookup.IsCompleted)
+            return 0;
+        var result = lookup.Result;
+        if (!result.IsOk || result.Value.NodeId == 0)
+            return 0;
+        ulong node = result.Value.NodeId;
+        _store.Forget(node, 1);
+        return node;
+    }
+}

@@ -1,0 +1,139 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Ssi.Cfs.Wire;
+using Ssi.Fuse;
+using Ssi.Fuse.Passthrough;
+using Ssi.Ics;
+
+namespace Ssi.Cfs;
+
+/// <summary>
+/// The CFS server: exports a local directory to every node's CFS client. Each request is the FUSE
+/// operation a client's kernel asked for, carried out on the export by a <see cref="PassthroughFileSystem"/>
+/// with the caller's uid and gid; node ids are the store's, so they are the same on every node.
+/// </summary>
+/// <remarks>
+/// The server remembers, per client node, the nodes its kernel has looked up, its open files and
+/// directories, its lock owners and waiting lock requests. That is what it needs to keep caches
+/// coherent (a change is pushed as an invalidation to every other node that holds the node) and to
+/// clean up after a client node dies (<see cref="NodeDownAsync"/>).
+/// </remarks>
+public sealed partial class CfsServer : IDisposable
+{
+    /// <summary>The directory under the export root that holds one directory per node (<c>/cluster/nodes/N</c>).</summary>
+    public const string NodesDirectory = "nodes";
+
+    private readonly PassthroughFileSystem _store;
+    private readonly Func<int, ReadOnlyMemory<byte>, ValueTask> _sendInvalidation;
+    private readonly ILogger _log;
+
+    /// <summary>Serves <paramref name="export"/> (created if absent).</summary>
+    /// <param name="localNode">The server's node number.</param>
+    /// <param name="export">The local directory to export.</param>
+    /// <param name="sendInvalidation">Delivers a <see cref="CfsMethods.Invalidate"/> message to a client node, best effort.</param>
+    /// <param name="logs">Logging.</param>
+    public CfsServer(int localNode, string export, Func<int, ReadOnlyMemory<byte>, ValueTask> sendInvalidation, ILoggerFactory? logs = null)
+    {
+        Directory.CreateDirectory(Path.Combine(export, NodesDirectory));
+        LocalNode = localNode;
+        _store = new PassthroughFileSystem(export, new PassthroughOptions());
+        _sendInvalidation = sendInvalidation;
+        _log = (logs ?? NullLoggerFactory.Instance).CreateLogger("cfs-server");
+        ulong instance;
+        do
+            instance = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        while (instance == 0);
+        Instance = instance;
+    }
+
+    /// <summary>The server's node number.</summary>
+    public int LocalNode { get; }
+
+    /// <summary>The exported directory.</summary>
+    public string Export => _store.Root;
+
+    /// <summary>This run of the server; a client that sees another value must forget every node id it holds.</summary>
+    public ulong Instance { get; }
+
+    /// <summary>Answers requests from remote client nodes on <paramref name="router"/>.</summary>
+    public void Map(Router router)
+    {
+        router.MapRequest(CfsMethods.Attach, (r, ct) => HandleRequestAsync(r.Peer.Node, r.Method, r.Payload, ct));
+        router.MapRequest(CfsMethods.Operation, (r, ct) => HandleRequestAsync(r.Peer.Node, r.Method, r.Payload, ct));
+        router.MapRequest(CfsMethods.ServerStatus, (r, ct) => HandleRequestAsync(r.Peer.Node, r.Method, r.Payload, ct));
+        router.MapOneWay(CfsMethods.Forget, (peer, method, payload) => HandleOneWay(peer.Node, method, payload));
+        router.MapOneWay(CfsMethods.Cancel, (peer, method, payload) => HandleOneWay(peer.Node, method, payload));
+    }
+
+    /// <summary>Serves one request from client node <paramref name="client"/>.</summary>
+    public ValueTask<ReadOnlyMemory<byte>> HandleRequestAsync(int client, ushort method, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    {
+        switch (method)
+        {
+            case CfsMethods.Attach:
+                return new(AttachClient(client));
+            case CfsMethods.ServerStatus:
+                return new(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(GetStatus(), CfsJson.Default.CfsServerStatus));
+            case CfsMethods.Operation:
+                try
+                {
+                    return OperateAsync(client, payload, ct);
+                }
+                catch (InvalidDataException e)
+                {
+                    _log.LogWarning("malformed CFS request from node {Node}: {Reason}", client, e.Message);
+                    return new(Reply(Errno.EPROTO));
+                }
+            default:
+                return new(Reply(Errno.ENOSYS));
+        }
+    }
+
+    /// <summary>Handles a one-way message (forget, cancel) from client node <paramref name="client"/>.</summary>
+    public void HandleOneWay(int client, ushort method, ReadOnlyMemory<byte> payload)
+    {
+        try
+        {
+            var r = new CfsReader(payload);
+            if (method == CfsMethods.Forget)
+            {
+                ulong instance = r.U64();
+                if (instance != Instance)
+                    return;
+                while (r.Remaining >= 16)
+                    ForgetFor(client, r.U64(), r.U64());
+            }
+            else if (method == CfsMethods.Cancel)
+            {
+                CancelWait(client, r.U64());
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            _log.LogWarning("malformed CFS message from node {Node}: {Reason}", client, e.Message);
+        }
+    }
+
+    /// <summary>Closes the store (every backing descriptor).</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var state in _clients.Values)
+                state.Gone.Cancel();
+        }
+        _store.Dispose();
+    }
+
+    private static ReadOnlyMemory<byte> Reply(Errno error) => new CfsWriter(4).I32(error.Value).ToArray();
+
+    private static ReadOnlyMemory<byte> Reply<T>(FuseResult<T> result, Action<CfsWriter, T> body)
+    {
+        var w = new CfsWriter();
+        w.I32(result.Error.Value);
+        if (result.IsOk)
+            body(w, result.Value);
+        return w.Written;
+    }
+}

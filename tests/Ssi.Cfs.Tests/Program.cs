@@ -1,0 +1,29 @@
+using Ssi.Cfs.Tests.Posix;
+
+namespace Ssi.Cfs.Tests;
+
+/// <summary>
+/// Helper modes for tests that need another process (the test runner does not use this entry point):
+/// <c>lock FILE</c> takes a write lock on all of FILE with F_SETLKW, prints LOCKED and waits to be killed.
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is ["lock", string file])
+        {
+            int fd = Sys.Open(file, Sys.O_RDWR, 0);
+            if (fd < 0)
+            {
+                Console.Error.WriteLine($"open {file}: errno {Sys.Errno}");
+                return 1;
+            }
+            int error = Sys.Lock(fd, Sys.F_SETLKW, Sys.F_WRLCK, 0, 0);
+            Console.WriteLine(error == 0 ? "LOCKED" : $"ERROR {error}");
+            await Task.Delay(Timeout.Infinite);
+            return 0;
+        }
+        Console.Error.WriteLine("usage: lock FILE");
+        return 2;
+    }
+}
