@@ -210,7 +210,7 @@ public sealed partial class ClusterMembership
                 return running;
             if (fresh && Directory.Exists(RaftDirectory))
                 Directory.Delete(RaftDirectory, recursive: true);
-            var raft = await RaftVoter.StartAsync(RaftDirectory, _options.RaftListen, coldStart, _options, _replica, _logs, ct).ConfigureAwait(false);
+            var raft = await RaftVoter.StartAsync(RaftDirectory, _options.RaftListen, coldStart, _options, _replica, Certificate, _logs, ct).ConfigureAwait(false);
             _raft = raft;
             return raft;
         }

@@ -102,6 +102,11 @@ public sealed partial class ClusterMembership : IAsyncDisposable
 
     private TimeSpan Now => Stopwatch.GetElapsedTime(_clockStart);
 
+    // The Raft port's TLS identity, derived from the cluster key once, when this node first votes.
+    private ClusterCertificate Certificate => LazyInitializer.EnsureInitialized(ref _certificate, () => new ClusterCertificate(_ics.Credentials));
+
+    private ClusterCertificate? _certificate;
+
     private CancellationToken Stopping => _stopping.Token;
 
     /// <summary>
@@ -278,6 +283,7 @@ public sealed partial class ClusterMembership : IAsyncDisposable
             _raftLock.Release();
         }
         _replica.CompleteWatchers();
+        _certificate?.Dispose();
         _stopping.Dispose();
     }
 

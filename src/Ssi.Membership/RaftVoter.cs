@@ -3,6 +3,7 @@ using System.Text.Json;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Microsoft.Extensions.Logging;
+using Ssi.Ics;
 using Ssi.Protocol;
 
 namespace Ssi.Membership;
@@ -41,7 +42,7 @@ internal sealed class RaftVoter : IAsyncDisposable
     /// makes itself the only voter. Every other voter starts empty and is added by the leader.
     /// </summary>
     public static async Task<RaftVoter> StartAsync(string directory, IPEndPoint endPoint, bool coldStart,
-        ClusterMembershipOptions options, MembershipReplica replica, ILoggerFactory logs, CancellationToken ct)
+        ClusterMembershipOptions options, MembershipReplica replica, ClusterCertificate certificate, ILoggerFactory logs, CancellationToken ct)
     {
         System.IO.Directory.CreateDirectory(directory);
         var machine = new RaftStateMachine(new DirectoryInfo(Path.Combine(directory, "snapshots")), replica);
@@ -56,6 +57,12 @@ internal sealed class RaftVoter : IAsyncDisposable
             ColdStart = coldStart,
             ConfigurationStorage = addresses,
             LoggerFactory = logs,
+            // Mutual TLS with the identity derived from the cluster key: only members speak Raft.
+            SslOptions = new DotNext.Net.Security.SslOptions
+            {
+                ServerOptions = certificate.ServerOptions(),
+                ClientOptions = certificate.ClientOptions(),
+            },
         };
         var cluster = new RaftCluster(config) { AuditTrail = log };
         try
