@@ -4,6 +4,7 @@ using Ssi.Client;
 using Ssi.Ics;
 using Ssi.Membership;
 using Ssi.Protocol;
+using Ssi.Vproc.Service;
 
 namespace Ssi.Daemon;
 
@@ -18,6 +19,7 @@ internal sealed class NodeDaemon : IAsyncDisposable
     private IcsNode? _ics;
     private LocalServer? _local;
     private ClusterMembership? _membership;
+    private VprocService? _vproc;
 
     private NodeDaemon(NodeConfig config, ClusterCredentials credentials, ILoggerFactory logs)
     {
@@ -78,6 +80,14 @@ internal sealed class NodeDaemon : IAsyncDisposable
         }, _ics, router, Logs);
         new ControlService(this, _shutdown).Map(router);
         new DiagnosticService().Map(router);
+        _vproc = new VprocService(_ics, new MembershipClusterView(_membership), new VprocOptions
+        {
+            StateDir = stateDir,
+            ClusterName = Credentials.ClusterName,
+            NodeName = Config.Name,
+            Socket = Config.Socket,
+        }, Logs);
+        _vproc.Map(router);
 
         await _ics.StartAsync(ct).ConfigureAwait(false);
         _local = new LocalServer(Config.Socket, router, Logs);
@@ -85,6 +95,7 @@ internal sealed class NodeDaemon : IAsyncDisposable
         _log.LogInformation("node {Name} serving {Socket}, ICS on {Listen}, {Cluster}", Config.Name, Config.Socket, _ics.ListenEndPoint, Credentials);
         await _membership.StartAsync(ct).ConfigureAwait(false);
         _log.LogInformation("node {Name} is node {Number} of {Cluster}", Config.Name, _membership.LocalNode, Credentials);
+        await _vproc.StartAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>Runs until a signal or a shutdown request; on the way out, leaves the cluster cleanly.</summary>
@@ -112,6 +123,8 @@ internal sealed class NodeDaemon : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_vproc is not null)
+            await _vproc.DisposeAsync().ConfigureAwait(false);
         if (_local is not null)
             await _local.DisposeAsync().ConfigureAwait(false);
         if (_membership is not null)

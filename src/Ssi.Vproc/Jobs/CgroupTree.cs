@@ -1,0 +1,60 @@
+namespace Ssi.Vproc.Jobs;
+
+/// <summary>
+/// Where this node's job cgroups live: <c>&lt;cgroup2 mount&gt;/ssi/&lt;cluster&gt;.&lt;node&gt;/job-&lt;cpid&gt;</c>.
+/// The ssi-owned parent never holds a process itself, so the jobs below it can be moved and
+/// killed freely; several daemons on one machine (a cluster-in-a-box) each have their own.
+/// </summary>
+internal sealed class CgroupTree
+{
+    private CgroupTree(string nodePath) => NodePath = nodePath;
+
+    /// <summary>This node's parent cgroup.</summary>
+    public string NodePath { get; }
+
+    /// <summary>Finds the cgroup v2 mount and this node's parent under it.</summary>
+    /// <exception cref="IOException">No cgroup v2 hierarchy is mounted.</exception>
+    public static CgroupTree Open(string clusterName, string nodeName)
+    {
+        var mount = FindMount() ?? throw new IOException("no cgroup v2 hierarchy is mounted (looked in /proc/self/mountinfo): cluster processes need one");
+        var node = Path.Combine(mount, "ssi", Sanitize(clusterName) + "." + Sanitize(nodeName));
+        Directory.CreateDirectory(node);
+        return new CgroupTree(node);
+    }
+
+    /// <summary>The cgroup of job <paramref name="cpid"/> (created).</summary>
+    public JobCgroup Job(ClusterPid cpid) => JobCgroup.Create(Path.Combine(NodePath, "job-" + cpid));
+
+    /// <summary>
+    /// Kills and removes the job cgroups of an earlier run of this node's daemon: the cluster
+    /// declared that run's processes ended by node failure when it went away.
+    /// </summary>
+    public async Task<int> KillLeftoversAsync()
+    {
+        int count = 0;
+        foreach (var dir in Directory.GetDirectories(NodePath, "job-*"))
+        {
+            count++;
+            await JobCgroup.Create(dir).RemoveAsync().ConfigureAwait(false);
+        }
+        return count;
+    }
+
+    /// <summary>The cgroup v2 mount point, from mountinfo (field 5 is the mount point; the type follows " - ").</summary>
+    internal static string? FindMount(string mountInfo = "/proc/self/mountinfo")
+    {
+        foreach (var line in File.ReadLines(mountInfo))
+        {
+            var sep = line.IndexOf(" - ", StringComparison.Ordinal);
+            if (sep < 0 || !line.AsSpan(sep + 3).StartsWith("cgroup2 "))
+                continue;
+            var fields = line[..sep].Split(' ');
+            if (fields.Length > 4)
+                return fields[4].Replace("\\040", " ", StringComparison.Ordinal);
+        }
+        return null;
+    }
+
+    private static string Sanitize(string name) =>
+        string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+}

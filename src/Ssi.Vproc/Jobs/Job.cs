@@ -1,0 +1,313 @@
+using System.Buffers;
+using Ssi.Ics;
+using Ssi.Vproc.Native;
+using Ssi.Vproc.Wire;
+
+namespace Ssi.Vproc.Jobs;
+
+/// <summary>
+/// A cluster job running on this node: its program under the init shim in a PID namespace
+/// and a cgroup of its own, its stdio as pipes (or a pty) owned by the daemon. Output goes to
+/// the attached client stream when there is one, else into a small ring that the next
+/// <c>ssi attach</c> replays first.
+/// </summary>
+internal sealed partial class Job
+{
+    private const int RingBytes = 64 * 1024;
+    private const int ChunkBytes = 128 * 1024;
+
+    private readonly SemaphoreSlim _output = new(1, 1);
+    private readonly Queue<(OutputKind Kind, byte[] Data)> _ring = new();
+    private readonly TaskCompletionSource<ExitInfo> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ProcessHandle _shim;
+    private readonly AsyncFd? _stdin;
+    private readonly int _ptyMaster = -1;
+    private int _ringBytes;
+    private IcsStream? _sink;
+
+    private Job(ExecRequest request, int node, ProcessHandle shim, JobCgroup cgroup, AsyncFd? stdin, int ptyMaster)
+    {
+        Request = request;
+        Node = node;
+        Cpid = new ClusterPid(request.Cpid);
+        _shim = shim;
+        Cgroup = cgroup;
+        _stdin = stdin;
+        _ptyMaster = ptyMaster;
+    }
+
+    /// <summary>What was asked.</summary>
+    public ExecRequest Request { get; }
+
+    /// <summary>The job's cluster PID (its program's).</summary>
+    public ClusterPid Cpid { get; }
+
+    /// <summary>This node.</summary>
+    public int Node { get; }
+
+    /// <summary>The job's cgroup.</summary>
+    public JobCgroup Cgroup { get; }
+
+    /// <summary>When it started.</summary>
+    public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Completes with the exit status once the program ended and its output was delivered (or kept).</summary>
+    public Task<ExitInfo> Exited => _exited.Task;
+
+    /// <summary>The shim's pid on this node (the unshare process, parent of PID 1 of the job's namespace).</summary>
+    public int ShimPid => _shim.Pid;
+
+    /// <summary>True when a client is attached.</summary>
+    public bool IsAttached => Volatile.Read(ref _sink) is not null;
+
+    /// <summary>Starts the program of <paramref name="request"/>; the caller handles errors (not found, cannot run).</summary>
+    public static Job Start(ExecRequest request, int node, InitShim shim, CgroupTree cgroups, string socket, List<string> warnings)
+    {
+        var cpid = new ClusterPid(request.Cpid);
+        var env = JobEnvironment.Build(request.Environment, request.Uid == 0, cpid, request.Group, node, socket);
+        if (JobEnvironment.Resolve(request.Argv[0], env) is null)
+            throw new FileNotFoundException($"{request.Argv[0]}: command not found on node {node}");
+        var cwd = request.WorkingDirectory;
+        if (!Directory.Exists(cwd))
+        {
+            warnings.Add($"ssi: {cwd} does not exist on node {node}: running in /");
+            cwd = "/";
+        }
+        var argv = shim.Wrap(request.Argv, request.Uid, request.Gid, request.Groups, LibC.GetUid());
+        var cgroup = cgroups.Job(cpid);
+
+        int stdinRead = -1, stdinWrite = -1, outRead = -1, outWrite = -1, errRead = -1, errWrite = -1, master = -1;
+        try
+        {
+            ProcessHandle handle;
+            if (request.Tty)
+            {
+                (master, var slave) = Pipes.OpenPty(request.Rows, request.Cols);
+                handle = Spawn.Start(new SpawnOptions { Arguments = argv, Environment = env, WorkingDirectory = cwd, Terminal = slave });
+            }
+            else
+            {
+                if (!request.Detach)
+                    (stdinRead, stdinWrite) = Pipes.Create();
+                (outRead, outWrite) = Pipes.Create();
+                (errRead, errWrite) = Pipes.Create();
+                handle = Spawn.Start(new SpawnOptions
+                {
+                    Arguments = argv, Environment = env, WorkingDirectory = cwd,
+                    Stdin = stdinRead, Stdout = outWrite, Stderr = errWrite,
+                });
+                Pipes.Close(ref stdinRead);
+                Pipes.Close(ref outWrite);
+                Pipes.Close(ref errWrite);
+            }
+            EnterCgroup(cgroup, handle.Pid);
+
+            AsyncFd? stdin = null;
+            if (request.Tty)
+            {
+                stdin = new AsyncFd(LibC.Dup(master));
+            }
+            else if (stdinWrite >= 0)
+            {
+                stdin = new AsyncFd(stdinWrite);
+                stdinWrite = -1;
+            }
+            var job = new Job(request, node, handle, cgroup, stdin, master);
+            var pumps = request.Tty
+                ? [job.PumpAsync(new AsyncFd(LibC.Dup(master)), OutputKind.Stdout)]
+                : new[] { job.PumpAsync(new AsyncFd(outRead), OutputKind.Stdout), job.PumpAsync(new AsyncFd(errRead), OutputKind.Stderr) };
+            outRead = errRead = -1;
+            _ = job.WatchAsync(pumps);
+            return job;
+        }
+        catch
+        {
+            Pipes.Close(ref stdinRead);
+            Pipes.Close(ref stdinWrite);
+            Pipes.Close(ref outRead);
+            Pipes.Close(ref outWrite);
+            Pipes.Close(ref errRead);
+            Pipes.Close(ref errWrite);
+            Pipes.Close(ref master);
+            _ = cgroup.RemoveAsync();
+            throw;
+        }
+    }
+
+    // The shim is moved right after posix_spawn returns (it has exec'd but not yet forked); any
+    // child it forked before the move is moved after it, so nothing of the job escapes.
+    private static void EnterCgroup(JobCgroup cgroup, int pid)
+    {
+        cgroup.Add(pid);
+        var pending = new Stack<int>(ProcFs.Children(pid));
+        while (pending.TryPop(out var child))
+        {
+            try
+            {
+                cgroup.Add(child);
+            }
+            catch (IOException)
+            {
+            }
+            foreach (var grandchild in ProcFs.Children(child))
+                pending.Push(grandchild);
+        }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="sink"/> the job's output: the kept ring is replayed first. If the
+    /// job has ended, the exit frame follows and the stream is completed.
+    /// </summary>
+    public async Task AttachAsync(IcsStream sink, CancellationToken ct)
+    {
+        await _output.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            foreach (var (kind, data) in _ring)
+                await OutputFrames.WriteAsync(sink, kind, data, ct).ConfigureAwait(false);
+            _ring.Clear();
+            _ringBytes = 0;
+            if (_exited.Task.IsCompleted)
+            {
+                await FinishAsync(sink, await _exited.Task.ConfigureAwait(false)).ConfigureAwait(false);
+                return;
+            }
+            Volatile.Write(ref _sink, sink);
+        }
+        finally
+        {
+            _output.Release();
+        }
+    }
+
+    /// <summary>Stops sending output to <paramref name="sink"/> (its client went away); output is kept in the ring again.</summary>
+    public void Detach(IcsStream sink) => Interlocked.CompareExchange(ref _sink, null, sink);
+
+    /// <summary>Copies what the client sends into the program's stdin; closes stdin at the client's end of input if asked.</summary>
+    public async Task PumpStdinAsync(Stream from, bool closeAtEnd, CancellationToken ct)
+    {
+        if (_stdin is null)
+            return;
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        try
+        {
+            while (true)
+            {
+                var n = await from.ReadAsync(buffer, ct).ConfigureAwait(false);
+                if (n == 0)
+                    break;
+                await _stdin.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+            }
+            if (closeAtEnd && !Request.Tty)
+                _stdin.Dispose();
+        }
+        catch (IOException) when (_exited.Task.IsCompleted || _stdin.Fd < 0)
+        {
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Sets the size of the job's pty (no-op without one).</summary>
+    public void Resize(ushort rows, ushort cols)
+    {
+        if (_ptyMaster >= 0 && !_exited.Task.IsCompleted)
+            Pipes.Resize(_ptyMaster, rows, cols);
+    }
+
+    private async Task PumpAsync(AsyncFd from, OutputKind kind)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        try
+        {
+            while (true)
+            {
+                int n;
+                try
+                {
+                    n = await from.ReadAsync(buffer).ConfigureAwait(false);
+                }
+                catch (IOException)
+                {
+                    break;
+                }
+                if (n == 0)
+                    break;
+                await DeliverAsync(kind, buffer.AsMemory(0, n)).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            from.Dispose();
+        }
+    }
+
+    // The output lock keeps frames whole and ordered, and makes attach-and-replay atomic.
+    private async Task DeliverAsync(OutputKind kind, ReadOnlyMemory<byte> data)
+    {
+        await _output.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (Volatile.Read(ref _sink) is { } sink)
+            {
+                try
+                {
+                    await OutputFrames.WriteAsync(sink, kind, data).ConfigureAwait(false);
+                    return;
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+                {
+                    Detach(sink);
+                }
+            }
+            _ring.Enqueue((kind, data.ToArray()));
+            _ringBytes += data.Length;
+            while (_ringBytes > RingBytes && _ring.Count > 1)
+                _ringBytes -= _ring.Dequeue().Data.Length;
+        }
+        finally
+        {
+            _output.Release();
+        }
+    }
+
+    private async Task WatchAsync(Task[] pumps)
+    {
+        var status = await _shim.WaitForExitAsync().ConfigureAwait(false);
+        _stdin?.Dispose();
+        // PID 1 gone means the namespace is gone, and with it every writer of the pipes; the
+        // bound only guards against a descriptor passed outside the job.
+        await Task.WhenAny(Task.WhenAll(pumps), Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        if (_ptyMaster >= 0)
+            LibC.Close(_ptyMaster);
+        await Cgroup.RemoveAsync().ConfigureAwait(false);
+        _shim.Dispose();
+        var exit = new ExitInfo(status.Code, status.Signal, null);
+        await _output.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _exited.TrySetResult(exit);
+            if (Interlocked.Exchange(ref _sink, null) is { } sink)
+                await FinishAsync(sink, exit).ConfigureAwait(false);
+        }
+        finally
+        {
+            _output.Release();
+        }
+    }
+
+    private static async Task FinishAsync(IcsStream sink, ExitInfo exit)
+    {
+        try
+        {
+            await OutputFrames.WriteAsync(sink, OutputKind.Exit, OutputFrames.Json(exit, VprocJson.Default.ExitInfo)).ConfigureAwait(false);
+            await sink.CompleteWritesAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+    }
+}

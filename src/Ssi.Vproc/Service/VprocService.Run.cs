@@ -1,0 +1,350 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Ssi.Ics;
+using Ssi.Protocol;
+using Ssi.Vproc.Jobs;
+using Ssi.Vproc.Native;
+using Ssi.Vproc.Wire;
+
+namespace Ssi.Vproc.Service;
+
+public sealed partial class VprocService
+{
+    private static readonly TimeSpan FailureVerdict = TimeSpan.FromSeconds(15);
+
+    // CLI → origin: number the process, record it, then run it here or relay to the target.
+    private async Task ServeRunAsync(IcsStream client, IncomingRequest open, CancellationToken ct)
+    {
+        RequireLocal(open);
+        RunRequest run;
+        int target;
+        try
+        {
+            RequireReady();
+            run = Parse(open.Payload, VprocJson.Default.RunRequest);
+            if (run.Argv.Count == 0)
+                throw new SsiException(Status.InvalidArgument, "no command to run");
+            target = ChooseNode(run);
+        }
+        catch (SsiException e)
+        {
+            await RefuseAsync(client, e.Message, ExitCodes.CannotRun).ConfigureAwait(false);
+            return;
+        }
+        var peer = open.Peer;
+        var cpid = _pids!.Next(_records.Contains);
+        var group = run.Group is { } g && new ClusterPid(g).IsValid ? g : cpid.Value;
+        var groups = peer.Pid is { } pid ? ProcFs.Groups(pid) : [];
+        var exec = new ExecRequest(cpid.Value, LocalNode, group, run.Argv, run.Environment, run.WorkingDirectory,
+            peer.Uid ?? 65534, peer.Gid ?? 65534, groups, run.Tty, run.Rows, run.Cols, run.Detach);
+        _records.Add(new ProcessRecord(cpid.Value, LocalNode, target, group, exec.Uid, ProcessState.Running, null, run.Argv,
+            DateTimeOffset.UtcNow, $"node {LocalNode}"));
+        _log.LogDebug("{Cpid}: {Command} for uid {Uid} on node {Node}", cpid, run.Argv[0], exec.Uid, target);
+        if (target == LocalNode)
+            await RunHereAsync(client, exec, hangupOnLoss: true, ct).ConfigureAwait(false);
+        else
+            await RelayAsync(client, target, VprocMethods.Exec, Encode(exec, VprocJson.Default.ExecRequest), cpid, hangupOnLoss: !run.Detach, ct).ConfigureAwait(false);
+    }
+
+    private int ChooseNode(RunRequest run)
+    {
+        if (run.Node is { } node)
+        {
+            if (!IsUp(node))
+            {
+                var known = _cluster.Nodes.FirstOrDefault(n => n.Number == node);
+                throw new SsiException(Status.Unavailable, known is null
+                    ? $"there is no node {node} in this cluster; 'ssi nodes' lists them"
+                    : $"node {node} ({known.Name}) is {known.State.ToString().ToUpperInvariant()}: choose another with -n, or --any");
+            }
+            return node;
+        }
+        if (!run.Any)
+            return LocalNode;
+        // Least loaded UP node; ties go to the local node, then to the lowest number.
+        return UpNodes().OrderBy(n => n.Load ?? 0).ThenBy(n => n.Number == LocalNode ? 0 : 1).ThenBy(n => n.Number)
+            .Select(n => n.Number).DefaultIfEmpty(LocalNode).First();
+    }
+
+    // Origin → target: run the job on this node for a remote origin.
+    private Task ServeExecAsync(IcsStream stream, IncomingRequest open, CancellationToken ct)
+    {
+        RequireNode(open);
+        RequireReady();
+        var exec = Parse(open.Payload, VprocJson.Default.ExecRequest);
+        // The origin's relay sends SIGHUP itself when its client goes away; losing the origin
+        // node is not a hang-up: the job runs on, listed and signalable from any node.
+        return RunHereAsync(stream, exec, hangupOnLoss: false, ct);
+    }
+
+    /// <summary>Starts <paramref name="exec"/> on this node and serves its stdio over <paramref name="stream"/> until it ends.</summary>
+    private async Task RunHereAsync(IcsStream stream, ExecRequest exec, bool hangupOnLoss, CancellationToken ct)
+    {
+        var warnings = new List<string>();
+        Job job;
+        try
+        {
+            job = Job.Start(exec, LocalNode, _shim!, _cgroups!, _options.Socket, warnings);
+        }
+        catch (Exception e) when (e is FileNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            var code = e is FileNotFoundException ? ExitCodes.NotFound : ExitCodes.CannotRun;
+            var exit = new ExitInfo(code, 0, e.Message);
+            await ReportExitAsync(exec.Origin, exec.Cpid, exit).ConfigureAwait(false);
+            await RefuseAsync(stream, "ssi: " + e.Message, code).ConfigureAwait(false);
+            return;
+        }
+        _jobs[exec.Cpid] = job;
+        _ = FollowAsync(job);
+        try
+        {
+            await OutputFrames.WriteAsync(stream, OutputKind.Started, OutputFrames.Json(new StartedInfo(exec.Cpid, LocalNode), VprocJson.Default.StartedInfo), ct).ConfigureAwait(false);
+            foreach (var warning in warnings)
+                await OutputFrames.WriteAsync(stream, OutputKind.Message, OutputFrames.Text(warning), ct).ConfigureAwait(false);
+            if (exec.Detach)
+            {
+                await stream.CompleteWritesAsync(ct).ConfigureAwait(false);
+                return;
+            }
+            await job.AttachAsync(stream, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            ClientLost(job, stream, hangupOnLoss);
+            return;
+        }
+        await ServeAttachedAsync(job, stream, closeStdin: true, hangupOnLoss, ct).ConfigureAwait(false);
+    }
+
+    // Feeds stdin and waits for the end; a client that goes away detaches (and hangs up the job if asked).
+    private static async Task ServeAttachedAsync(Job job, IcsStream stream, bool closeStdin, bool hangupOnLoss, CancellationToken ct)
+    {
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = ct.Register(() => lost.TrySetResult());
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await job.PumpStdinAsync(stream, closeStdin, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                if (!job.Exited.IsCompleted)
+                    lost.TrySetResult();
+            }
+        }, CancellationToken.None);
+        await Task.WhenAny(job.Exited, lost.Task).ConfigureAwait(false);
+        if (!job.Exited.IsCompleted)
+            ClientLost(job, stream, hangupOnLoss);
+    }
+
+    private static void ClientLost(Job job, IcsStream stream, bool hangupOnLoss)
+    {
+        job.Detach(stream);
+        if (hangupOnLoss)
+            job.Signal(LibC.SIGHUP, group: false);
+    }
+
+    // Keeps an ended job known for a while (where, attach), tells its origin how it ended.
+    private async Task FollowAsync(Job job)
+    {
+        var exit = await job.Exited.ConfigureAwait(false);
+        _log.LogDebug("{Cpid} ended with {Code}", job.Cpid, exit.Code);
+        await ReportExitAsync(job.Request.Origin, job.Cpid.Value, exit).ConfigureAwait(false);
+        try
+        {
+            await Task.Delay(_options.KeepEnded, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _jobs.TryRemove(new KeyValuePair<int, Job>(job.Cpid.Value, job));
+    }
+
+    // CLI → local: attach to a running (or recently ended) cluster process wherever it is.
+    private async Task ServeAttachAsync(IcsStream client, IncomingRequest open, CancellationToken ct)
+    {
+        RequireLocal(open);
+        var request = Parse(open.Payload, VprocJson.Default.AttachRequest);
+        ProcessRecord record;
+        try
+        {
+            RequireReady();
+            record = await LocateAsync(request.Cpid, ct).ConfigureAwait(false);
+            if (open.Peer.Uid is not 0 && open.Peer.Uid != record.Uid)
+                throw new SsiException(Status.PermissionDenied, $"cluster process {request.Cpid} belongs to another user");
+        }
+        catch (SsiException e)
+        {
+            await RefuseAsync(client, "ssi: " + e.Message, 1).ConfigureAwait(false);
+            return;
+        }
+        if (record.Node == LocalNode)
+            await AttachHereAsync(client, request.Cpid, ct).ConfigureAwait(false);
+        else
+            await RelayAsync(client, record.Node, VprocMethods.AttachJob, open.Payload, new ClusterPid(request.Cpid), hangupOnLoss: false, ct).ConfigureAwait(false);
+    }
+
+    private Task ServeAttachJobAsync(IcsStream stream, IncomingRequest open, CancellationToken ct)
+    {
+        RequireNode(open);
+        return AttachHereAsync(stream, Parse(open.Payload, VprocJson.Default.AttachRequest).Cpid, ct);
+    }
+
+    private async Task AttachHereAsync(IcsStream stream, int cpid, CancellationToken ct)
+    {
+        if (!_jobs.TryGetValue(cpid, out var job))
+        {
+            await RefuseAsync(stream, $"ssi: cluster process {cpid} is not running on node {LocalNode}", 1).ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            await OutputFrames.WriteAsync(stream, OutputKind.Started, OutputFrames.Json(new StartedInfo(cpid, LocalNode), VprocJson.Default.StartedInfo), ct).ConfigureAwait(false);
+            await job.AttachAsync(stream, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            job.Detach(stream);
+            return;
+        }
+        await ServeAttachedAsync(job, stream, closeStdin: false, hangupOnLoss: false, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Relays a run or attach stream between the local client and the node running the job:
+    /// stdin bytes toward the target, whole output frames back. If the target's stream breaks,
+    /// the cluster's verdict on that node decides: once it is DOWN, the client gets
+    /// <see cref="ExitCodes.NodeFailure"/>. If the client goes away, the job is hung up.
+    /// </summary>
+    private async Task RelayAsync(IcsStream client, int node, ushort method, ReadOnlyMemory<byte> payload, ClusterPid cpid, bool hangupOnLoss,
+        CancellationToken ct)
+    {
+        IcsStream remote;
+        try
+        {
+            remote = await _ics.OpenStreamAsync(node, method, payload, ct).ConfigureAwait(false);
+        }
+        catch (SsiException e)
+        {
+            var exit = new ExitInfo(ExitCodes.NodeFailure, 0, e.Message);
+            _records.End(cpid.Value, exit);
+            await RefuseAsync(client, $"ssi: node {node} is unreachable: {e.Message}", ExitCodes.NodeFailure).ConfigureAwait(false);
+            return;
+        }
+        await using (remote.ConfigureAwait(false))
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var upstream = Task.Run(() => CopyInputAsync(client, remote, stop.Token), CancellationToken.None);
+            var outcome = await CopyOutputAsync(remote, client, cpid, stop.Token).ConfigureAwait(false);
+            switch (outcome)
+            {
+                case RelayOutcome.Finished:
+                    await TryAsync(() => client.CompleteWritesAsync().AsTask()).ConfigureAwait(false);
+                    break;
+                case RelayOutcome.ClientLost:
+                    if (hangupOnLoss)
+                        await SignalOnAsync(node, new JobSignal(cpid.Value, LibC.SIGHUP, false, 0), CancellationToken.None).ConfigureAwait(false);
+                    break;
+                case RelayOutcome.TargetLost:
+                    var down = await _cluster.WaitForDownAsync(node, FailureVerdict, ct).ConfigureAwait(false);
+                    var reason = down ? $"node {node} failed" : $"lost contact with node {node}";
+                    var exit = new ExitInfo(ExitCodes.NodeFailure, 0, reason);
+                    _records.End(cpid.Value, exit);
+                    await TryAsync(async () =>
+                    {
+                        await OutputFrames.WriteAsync(client, OutputKind.Message, OutputFrames.Text($"ssi: cluster process {cpid}: {reason}")).ConfigureAwait(false);
+                        await OutputFrames.WriteAsync(client, OutputKind.Exit, OutputFrames.Json(exit, VprocJson.Default.ExitInfo)).ConfigureAwait(false);
+                        await client.CompleteWritesAsync().ConfigureAwait(false);
+                    }).ConfigureAwait(false);
+                    break;
+            }
+            await stop.CancelAsync().ConfigureAwait(false);
+            await TryAsync(() => upstream).ConfigureAwait(false);
+        }
+    }
+
+    private enum RelayOutcome
+    {
+        Finished,
+        ClientLost,
+        TargetLost,
+    }
+
+    private async Task<RelayOutcome> CopyOutputAsync(IcsStream remote, IcsStream client, ClusterPid cpid, CancellationToken ct)
+    {
+        using var reader = new OutputFrameReader(remote);
+        while (true)
+        {
+            (OutputKind Kind, ReadOnlyMemory<byte> Payload)? frame;
+            try
+            {
+                frame = await reader.ReadAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return RelayOutcome.ClientLost;
+            }
+            catch (IOException)
+            {
+                return RelayOutcome.TargetLost;
+            }
+            if (frame is not { } f)
+                return RelayOutcome.Finished;
+            if (f.Kind == OutputKind.Exit)
+                _records.End(cpid.Value, Parse(f.Payload, VprocJson.Default.ExitInfo));
+            try
+            {
+                await OutputFrames.WriteAsync(client, f.Kind, f.Payload, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+            {
+                return RelayOutcome.ClientLost;
+            }
+        }
+    }
+
+    private static async Task CopyInputAsync(IcsStream client, IcsStream remote, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(128 * 1024);
+        try
+        {
+            while (true)
+            {
+                var n = await client.ReadAsync(buffer, ct).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    await remote.CompleteWritesAsync(ct).ConfigureAwait(false);
+                    return;
+                }
+                await remote.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // Tells the client why nothing runs, as an exit it can return.
+    private static async Task RefuseAsync(IcsStream stream, string message, int code)
+    {
+        await TryAsync(async () =>
+        {
+            await OutputFrames.WriteAsync(stream, OutputKind.Message, OutputFrames.Text(message)).ConfigureAwait(false);
+            await OutputFrames.WriteAsync(stream, OutputKind.Exit, OutputFrames.Json(new ExitInfo(code, 0, message), VprocJson.Default.ExitInfo)).ConfigureAwait(false);
+            await stream.CompleteWritesAsync().ConfigureAwait(false);
+        }).ConfigureAwait(false);
+    }
+
+    private static async Task TryAsync(Func<Task> action)
+    {
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException or SsiException)
+        {
+        }
+    }
+}

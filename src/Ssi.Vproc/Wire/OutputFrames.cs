@@ -1,0 +1,101 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+
+namespace Ssi.Vproc.Wire;
+
+/// <summary>Kinds of frames a run or attach stream carries toward the client.</summary>
+public enum OutputKind : byte
+{
+    /// <summary>JSON <see cref="StartedInfo"/>: the process runs (always first).</summary>
+    Started = 1,
+    /// <summary>Bytes the program wrote to stdout (or to its pty).</summary>
+    Stdout = 2,
+    /// <summary>Bytes the program wrote to stderr.</summary>
+    Stderr = 3,
+    /// <summary>JSON <see cref="ExitInfo"/>: the process ended (always last).</summary>
+    Exit = 4,
+    /// <summary>UTF-8 message for the person at the client (why it could not start, a warning).</summary>
+    Message = 5,
+}
+
+/// <summary>
+/// Framing of the client-bound direction of a run stream: u8 kind, u32 little-endian length,
+/// payload. The other direction is the raw bytes of stdin, ended by the stream's half-close.
+/// </summary>
+public static class OutputFrames
+{
+    /// <summary>Header size.</summary>
+    public const int HeaderSize = 5;
+
+    /// <summary>Largest payload accepted.</summary>
+    public const int MaxPayload = 1 << 20;
+
+    /// <summary>Writes one frame (header and payload; callers serialise concurrent writers).</summary>
+    public static async ValueTask WriteAsync(Stream stream, OutputKind kind, ReadOnlyMemory<byte> payload, CancellationToken ct = default)
+    {
+        var header = new byte[HeaderSize];
+        header[0] = (byte)kind;
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(1), (uint)payload.Length);
+        await stream.WriteAsync(header, ct).ConfigureAwait(false);
+        if (!payload.IsEmpty)
+            await stream.WriteAsync(payload, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Encodes a JSON frame payload.</summary>
+    public static byte[] Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
+        JsonSerializer.SerializeToUtf8Bytes(value, type);
+
+    /// <summary>Encodes a message frame payload.</summary>
+    public static byte[] Text(string message) => Encoding.UTF8.GetBytes(message);
+}
+
+/// <summary>Reads output frames from a stream into a reusable pooled buffer.</summary>
+public sealed class OutputFrameReader(Stream stream) : IDisposable
+{
+    private readonly byte[] _header = new byte[OutputFrames.HeaderSize];
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+
+    /// <summary>The next frame, or null at a clean end of stream; the payload is valid until the next call.</summary>
+    /// <exception cref="IOException">The stream broke or ended inside a frame.</exception>
+    public async ValueTask<(OutputKind Kind, ReadOnlyMemory<byte> Payload)?> ReadAsync(CancellationToken ct = default)
+    {
+        var got = await FillAsync(_header, ct).ConfigureAwait(false);
+        if (got == 0)
+            return null;
+        if (got < OutputFrames.HeaderSize)
+            throw new IOException("the stream ended inside a frame header");
+        var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1));
+        if (length > OutputFrames.MaxPayload)
+            throw new IOException($"output frame of {length} bytes is too large");
+        if (_buffer.Length < length)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = ArrayPool<byte>.Shared.Rent(length);
+        }
+        if (await FillAsync(_buffer.AsMemory(0, length), ct).ConfigureAwait(false) < length)
+            throw new IOException("the stream ended inside a frame");
+        return ((OutputKind)_header[0], _buffer.AsMemory(0, length));
+    }
+
+    private async ValueTask<int> FillAsync(Memory<byte> target, CancellationToken ct)
+    {
+        int total = 0;
+        while (total < target.Length)
+        {
+            var n = await stream.ReadAsync(target[total..], ct).ConfigureAwait(false);
+            if (n == 0)
+                break;
+            total += n;
+        }
+        return total;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
+    }
+}
