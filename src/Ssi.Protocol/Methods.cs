@@ -35,6 +35,8 @@ public static class Methods
     public const ushort Forward = 0x0206;
     /// <summary>Commits one probe entry through the Raft group; reply: i64 ticks the commit took at the master.</summary>
     public const ushort CommitProbe = 0x0207;
+    /// <summary>Node to node: this node's 1-minute load average (f64), for <c>ssi nodes</c>.</summary>
+    public const ushort LoadAverage = 0x0208;
 
     // 0x03xx  vproc (clusterwide processes; the method constants live in Ssi.Vproc)
     /// <summary>First method number reserved for clusterwide processes.</summary>
