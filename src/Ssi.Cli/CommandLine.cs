@@ -21,6 +21,12 @@ internal static class CommandLine
             HostCommands.Token(),
             HostCommands.Stop(),
             DemoCommand.Create(),
+            VprocCommands.Run(),
+            VprocCommands.Attach(),
+            VprocCommands.Kill(),
+            VprocCommands.Where(),
+            VprocCommands.Ps(),
+            TopCommand.Create(),
             RepoOnly("test", "Run the test suite (from the repository: ./ssi test)"),
             RepoOnly("bench", "Run benchmarks (from the repository: ./ssi bench [NAME])"),
         };

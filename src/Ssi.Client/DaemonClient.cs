@@ -25,6 +25,9 @@ public sealed class DaemonClient : IAsyncDisposable
     /// <summary>The node the calls are for; null for the daemon at the socket itself.</summary>
     public int? TargetNode { get; }
 
+    /// <summary>The connection to the daemon, for layers that bring their own typed calls (vproc).</summary>
+    public Connection Connection => _connection;
+
     /// <summary>Connects to the daemon at <paramref name="socket"/>.</summary>
     public static async Task<DaemonClient> ConnectAsync(string socket, int? targetNode = null, CancellationToken ct = default) =>
         new(await LocalClient.ConnectAsync(socket, ct).ConfigureAwait(false), targetNode);
