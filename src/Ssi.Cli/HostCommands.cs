@@ -90,7 +90,7 @@ internal static class HostCommands
             Name = parse.GetValue(Name) ?? Dns.GetHostName(),
             Listen = address.ToString(),
             RaftListen = new IPEndPoint(address.Address, address.Port + 1).ToString(),
-            Socket = Target.HostSocket,
+            Socket = parse.GetValue(GlobalOptions.Socket) ?? Target.HostSocket,
             Init = seed is null,
             Seed = seed,
         };

@@ -137,45 +137,27 @@ public sealed class BoxCluster : IAsyncDisposable
     }
 
     /// <summary>Waits until node <paramref name="viewFrom"/>'s member list satisfies <paramref name="condition"/>.</summary>
-    public async Task<NodeList> WaitForAsync(int viewFrom, Func<NodeList, bool> condition, TimeSpan timeout, CancellationToken ct = default)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        string last = "no answer yet";
-        while (true)
-        {
-            ct.ThrowIfCancellationRequested();
-            try
-            {
-                var list = await NodesAsync(viewFrom, ct).ConfigureAwait(false);
-                if (condition(list))
-                    return list;
-                last = string.Join(", ", list.Nodes.Select(n => $"{n.Name}={n.State}"));
-            }
-            catch (SsiException e)
-            {
-                last = e.Message;
-            }
-            if (DateTime.UtcNow > deadline)
-                throw new SsiException(Status.DeadlineExceeded,
-                    $"box '{Box.Name}': the cluster did not reach the expected state within {timeout.TotalSeconds:0} s in node {viewFrom}'s view (last seen: {last}); logs are in {Box.Node(viewFrom).StateDirectory}");
-            await Task.Delay(50, ct).ConfigureAwait(false);
-        }
-    }
+    public Task<NodeList> WaitForAsync(int viewFrom, Func<NodeList, bool> condition, TimeSpan timeout, CancellationToken ct = default) =>
+        WaitUntilAsync(viewFrom, NodesAsync, condition, l => string.Join(", ", l.Nodes.Select(n => $"{n.Name}={n.State}")), timeout, ct);
 
     /// <summary>Waits until node <paramref name="viewFrom"/>'s cluster summary satisfies <paramref name="condition"/>.</summary>
-    public async Task<ClusterInfo> WaitForClusterAsync(int viewFrom, Func<ClusterInfo, bool> condition, TimeSpan timeout, CancellationToken ct = default)
+    public Task<ClusterInfo> WaitForClusterAsync(int viewFrom, Func<ClusterInfo, bool> condition, TimeSpan timeout, CancellationToken ct = default) =>
+        WaitUntilAsync(viewFrom, ClusterAsync, condition, c => $"quorum={c.HasQuorum} master={c.Master} voters={c.Voters} up={c.Up}", timeout, ct);
+
+    private async Task<T> WaitUntilAsync<T>(int viewFrom, Func<int, CancellationToken, Task<T>> read, Func<T, bool> condition,
+        Func<T, string> describe, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + timeout;
-        string last = "no answer yet";
+        var last = "no answer yet";
         while (true)
         {
             ct.ThrowIfCancellationRequested();
             try
             {
-                var info = await ClusterAsync(viewFrom, ct).ConfigureAwait(false);
-                if (condition(info))
-                    return info;
-                last = $"quorum={info.HasQuorum} master={info.Master} voters={info.Voters} up={info.Up}";
+                var seen = await read(viewFrom, ct).ConfigureAwait(false);
+                if (condition(seen))
+                    return seen;
+                last = describe(seen);
             }
             catch (SsiException e)
             {
