@@ -10,7 +10,7 @@ namespace Ssi.Cfs;
 /// A node's CFS client: the <see cref="IFileSystem"/> behind its <c>/cluster</c> mount. Every operation
 /// is forwarded to the server with the caller's uid, gid and pid (the server node's own mount goes
 /// through the same messages); node ids are the server's. Invalidations pushed by the server become
-/// FUSE notifications, applied on a queue of their own (never inside a request handler).
+/// FUSE notifications, applied outside any request handler.
 /// </summary>
 public sealed partial class CfsClient : IFileSystem
 {
@@ -19,7 +19,6 @@ public sealed partial class CfsClient : IFileSystem
     private readonly ILogger _log;
     private readonly CancellationTokenSource _lost = new();
     private readonly Channel<(ulong Node, ulong Count)> _forgets = Channel.CreateUnbounded<(ulong, ulong)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Channel<byte[]> _invalidations = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private long _nextRequest;
     private long _requests;
     private long _invalidationsApplied;
@@ -35,7 +34,6 @@ public sealed partial class CfsClient : IFileSystem
         _log = log;
         NodeLinkTarget = System.Text.Encoding.UTF8.GetBytes($"{CfsServer.NodesDirectory}/{localNode}");
         _ = Task.Run(SendForgetsAsync);
-        _ = Task.Run(ApplyInvalidationsAsync);
     }
 
     /// <summary>This node's number.</summary>
@@ -82,44 +80,39 @@ public sealed partial class CfsClient : IFileSystem
         {
         }
         _forgets.Writer.TryComplete();
-        _invalidations.Writer.TryComplete();
     }
 
-    /// <summary>Takes an <see cref="CfsMethods.Invalidate"/> message from the server; applied asynchronously, in order.</summary>
-    public void Deliver(ReadOnlyMemory<byte> message) => _invalidations.Writer.TryWrite(message.ToArray());
+    /// <summary>
+    /// Applies an <see cref="CfsMethods.Invalidate"/> message from the server to this node's kernel caches;
+    /// completes once applied. Runs on a pool thread: a notification can wait for a kernel lock that a
+    /// request in flight holds, and must not stall the connection that will bring that request's answer.
+    /// </summary>
+    public Task ApplyAsync(ReadOnlyMemory<byte> message) => Task.Run(() => Apply(message));
 
-    private async Task ApplyInvalidationsAsync()
+    private void Apply(ReadOnlyMemory<byte> message)
     {
-        await foreach (var message in _invalidations.Reader.ReadAllAsync().ConfigureAwait(false))
+        var mount = Mount;
+        if (mount is null || _detached)
+            return;
+        try
         {
-            var mount = Mount;
-            if (mount is null)
-                continue;
-            try
+            var r = new CfsReader(message);
+            if (r.U64() != Instance)
+                return;
+            while (r.Remaining > 0)
             {
-                var r = new CfsReader(message);
-                if (r.U64() != Instance)
-                    continue;
-                while (r.Remaining > 0)
-                {
-                    var kind = (InvalidationKind)r.U8();
-                    ulong node = r.U64();
-                    if (kind == InvalidationKind.Entry)
-                    {
-                        var name = r.Bytes();
-                        mount.InvalidateEntry(node, name.Span);
-                    }
-                    else
-                    {
-                        mount.InvalidateInode(node);
-                    }
-                }
-                Interlocked.Increment(ref _invalidationsApplied);
+                var kind = (InvalidationKind)r.U8();
+                ulong node = r.U64();
+                if (kind == InvalidationKind.Entry)
+                    mount.InvalidateEntry(node, r.Bytes().Span);
+                else
+                    mount.InvalidateInode(node);
             }
-            catch (Exception e) when (e is InvalidDataException or ObjectDisposedException or IOException)
-            {
-                _log.LogDebug("invalidation not applied: {Reason}", e.Message);
-            }
+            Interlocked.Increment(ref _invalidationsApplied);
+        }
+        catch (Exception e) when (e is InvalidDataException or ObjectDisposedException or IOException)
+        {
+            _log.LogDebug("invalidation not applied: {Reason}", e.Message);
         }
     }
 

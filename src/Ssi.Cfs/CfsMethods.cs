@@ -17,7 +17,7 @@ public static class CfsMethods
     public const ushort Forget = Methods.CfsFirst + 0x03;
     /// <summary>Client → server, one-way: stop waiting for a lock request (the caller was interrupted).</summary>
     public const ushort Cancel = Methods.CfsFirst + 0x04;
-    /// <summary>Server → client, one-way: drop cached attributes, data or names.</summary>
+    /// <summary>Server → client: drop cached attributes, data or names; answered (empty) once applied.</summary>
     public const ushort Invalidate = Methods.CfsFirst + 0x05;
     /// <summary>Client → server: what the server knows (open files, locks, lookups per node), as JSON.</summary>
     public const ushort ServerStatus = Methods.CfsFirst + 0x06;

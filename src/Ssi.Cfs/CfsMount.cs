@@ -56,6 +56,9 @@ public sealed class CfsMount : IAsyncDisposable
     /// <summary>Times the tree was mounted (more than one: the server was lost and came back).</summary>
     public int Mounts { get; private set; }
 
+    /// <summary>Why the last attempt to attach and mount failed.</summary>
+    public string? LastError { get; private set; }
+
     /// <summary>attached, detached (server lost, waiting for it) or unmounted (never reached it yet).</summary>
     public string State => _client switch
     {
@@ -81,8 +84,8 @@ public sealed class CfsMount : IAsyncDisposable
     /// <summary>The server node is up (again): reattach now rather than at the next retry.</summary>
     public void ServerUp() => _kick.Release();
 
-    /// <summary>Hands an invalidation from the server to the current client.</summary>
-    public void Deliver(ReadOnlyMemory<byte> message) => _client?.Deliver(message);
+    /// <summary>Applies an invalidation from the server to the current client's caches; completes once applied.</summary>
+    public Task ApplyAsync(ReadOnlyMemory<byte> message) => _client?.ApplyAsync(message) ?? Task.CompletedTask;
 
     private async Task RunAsync(CancellationToken ct)
     {
@@ -95,13 +98,14 @@ public sealed class CfsMount : IAsyncDisposable
                 {
                     await RemountAsync(ct).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is SsiException or IOException or TimeoutException or InvalidDataException)
-                {
-                    _log.LogDebug("CFS server on node {Node} not reachable yet: {Reason}", ServerNode, e.Message);
-                }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
                 {
                     return;
+                }
+                catch (Exception e)
+                {
+                    LastError = e.Message;
+                    _log.LogDebug("CFS server on node {Node} not reachable yet: {Reason}", ServerNode, e.Message);
                 }
             }
             try
@@ -118,6 +122,9 @@ public sealed class CfsMount : IAsyncDisposable
     private async Task RemountAsync(CancellationToken ct)
     {
         ulong instance = await CfsClient.AttachAsync(_link, TimeSpan.FromSeconds(2), ct).ConfigureAwait(false);
+        // ICS completes requests inline on its receive loop; mounting blocks until the kernel's first
+        // requests are answered, and their answers arrive on that same loop.
+        await Task.Yield();
         var client = new CfsClient(_link, LocalNode, instance, _options, _logs.CreateLogger("cfs-client"));
         client.Stale += _ => _kick.Release();
         var old = _mount;

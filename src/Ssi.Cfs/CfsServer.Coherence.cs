@@ -6,7 +6,8 @@ namespace Ssi.Cfs;
 
 /// <summary>
 /// Server-driven coherence: after a change, every other client node whose kernel holds an affected
-/// node gets a one-way invalidation, sent before the change is answered (see docs/cfs-consistency.md).
+/// node is told to drop it, and the change is answered once they have (or after
+/// <see cref="InvalidationWait"/>, whichever comes first; see docs/cfs-consistency.md).
 /// </summary>
 public sealed partial class CfsServer
 {
@@ -20,8 +21,15 @@ public sealed partial class CfsServer
 
     private static Stale StaleEntry(ulong parent, FileName name) => new(InvalidationKind.Entry, parent, name.Bytes.ToArray());
 
-    /// <summary>Pushes invalidations for <paramref name="stale"/> to every holder but <paramref name="origin"/> (whose kernel already knows).</summary>
-    private void Push(int origin, params ReadOnlySpan<Stale> stale)
+    /// <summary>
+    /// How long a change waits for other nodes to apply its invalidations before it is answered anyway.
+    /// Short on purpose: two nodes changing the same file or directory at once can each hold the kernel
+    /// lock the other's invalidation needs, and this bound is what breaks that cycle.
+    /// </summary>
+    public static readonly TimeSpan InvalidationWait = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Invalidates <paramref name="stale"/> on every holder but <paramref name="origin"/> (whose kernel already knows) and waits for them, up to <see cref="InvalidationWait"/>.</summary>
+    private async ValueTask PushAsync(int origin, params Stale[] stale)
     {
         Dictionary<int, CfsWriter>? messages = null;
         lock (_gate)
@@ -48,27 +56,35 @@ public sealed partial class CfsServer
         }
         if (messages is null)
             return;
+        using var bound = new CancellationTokenSource(InvalidationWait);
+        var sends = new List<Task>(messages.Count);
         foreach (var (client, message) in messages)
-            _ = SendInvalidationAsync(client, message.Written);
+            sends.Add(SendInvalidationAsync(client, message.Written, bound.Token));
+        await Task.WhenAll(sends).ConfigureAwait(false);
     }
 
-    private async Task SendInvalidationAsync(int client, ReadOnlyMemory<byte> message)
+    private async Task SendInvalidationAsync(int client, ReadOnlyMemory<byte> message, CancellationToken bound)
     {
+        Interlocked.Increment(ref _invalidationsSent);
         try
         {
-            await _sendInvalidation(client, message).ConfigureAwait(false);
-            Interlocked.Increment(ref _invalidationsSent);
+            await _sendInvalidation(client, message, bound).WaitAsync(bound).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            _log.LogDebug("invalidation to node {Node} not sent: {Reason}", client, e.Message);
+            Interlocked.Increment(ref _invalidationsLate);
+            _log.LogDebug("invalidation to node {Node} not confirmed in time: {Reason}", client, e.Message);
         }
     }
 
     private long _invalidationsSent;
+    private long _invalidationsLate;
 
     /// <summary>Invalidation messages sent so far.</summary>
     public long InvalidationsSent => Interlocked.Read(ref _invalidationsSent);
+
+    /// <summary>Invalidations not confirmed within <see cref="InvalidationWait"/> (the change was answered before the node applied them).</summary>
+    public long InvalidationsLate => Interlocked.Read(ref _invalidationsLate);
 
     /// <summary>The node id behind <paramref name="name"/> in <paramref name="parent"/> now (0 if none), without keeping a lookup.</summary>
     private ulong ChildOf(ulong parent, FileName name)

@@ -41,7 +41,7 @@ public sealed partial class CfsServer
                 var change = r.SetAttributes();
                 var result = await _store.SetAttributesAsync(context, node, change).ConfigureAwait(false);
                 if (result.IsOk)
-                    Push(client, StaleInode(node));
+                    await PushAsync(client, StaleInode(node)).ConfigureAwait(false);
                 return Reply(result, (w, a) => w.Attributes(a.Attributes));
             }
             case CfsOp.ReadLink:
@@ -56,21 +56,21 @@ public sealed partial class CfsServer
                 ulong parent = r.U64();
                 var name = new FileName(r.Bytes());
                 var target = new FileName(r.Bytes());
-                return Created(client, parent, name, await _store.SymlinkAsync(context, parent, name, target).ConfigureAwait(false));
+                return await CreatedAsync(client, parent, name, await _store.SymlinkAsync(context, parent, name, target).ConfigureAwait(false)).ConfigureAwait(false);
             }
             case CfsOp.MakeNode:
             {
                 ulong parent = r.U64();
                 var name = new FileName(r.Bytes());
                 uint mode = r.U32(), rdev = r.U32(), umask = r.U32();
-                return Created(client, parent, name, await _store.MakeNodeAsync(context, parent, name, mode, rdev, umask).ConfigureAwait(false));
+                return await CreatedAsync(client, parent, name, await _store.MakeNodeAsync(context, parent, name, mode, rdev, umask).ConfigureAwait(false)).ConfigureAwait(false);
             }
             case CfsOp.MakeDirectory:
             {
                 ulong parent = r.U64();
                 var name = new FileName(r.Bytes());
                 uint mode = r.U32(), umask = r.U32();
-                return Created(client, parent, name, await _store.MakeDirectoryAsync(context, parent, name, mode, umask).ConfigureAwait(false));
+                return await CreatedAsync(client, parent, name, await _store.MakeDirectoryAsync(context, parent, name, mode, umask).ConfigureAwait(false)).ConfigureAwait(false);
             }
             case CfsOp.Unlink:
             case CfsOp.RemoveDirectory:
@@ -82,7 +82,7 @@ public sealed partial class CfsServer
                     ? await _store.UnlinkAsync(context, parent, name).ConfigureAwait(false)
                     : await _store.RemoveDirectoryAsync(context, parent, name).ConfigureAwait(false);
                 if (error.IsOk)
-                    Push(client, StaleEntry(parent, name), StaleInode(child));
+                    await PushAsync(client, StaleEntry(parent, name), StaleInode(child)).ConfigureAwait(false);
                 return Reply(error);
             }
             case CfsOp.Rename:
@@ -95,7 +95,7 @@ public sealed partial class CfsServer
                 ulong moved = ChildOf(parent, name), replaced = ChildOf(newParent, newName);
                 var error = await _store.RenameAsync(context, parent, name, newParent, newName, flags).ConfigureAwait(false);
                 if (error.IsOk)
-                    Push(client, StaleEntry(parent, name), StaleEntry(newParent, newName), StaleInode(moved), StaleInode(replaced));
+                    await PushAsync(client, StaleEntry(parent, name), StaleEntry(newParent, newName), StaleInode(moved), StaleInode(replaced)).ConfigureAwait(false);
                 return Reply(error);
             }
             case CfsOp.Link:
@@ -105,8 +105,8 @@ public sealed partial class CfsServer
                 var newName = new FileName(r.Bytes());
                 var result = await _store.LinkAsync(context, node, newParent, newName).ConfigureAwait(false);
                 if (result.IsOk)
-                    Push(client, StaleInode(node));
-                return Created(client, newParent, newName, result);
+                    await PushAsync(client, StaleInode(node)).ConfigureAwait(false);
+                return await CreatedAsync(client, newParent, newName, result).ConfigureAwait(false);
             }
             case CfsOp.Open:
             {
@@ -117,7 +117,7 @@ public sealed partial class CfsServer
                 {
                     Track(client, s => s.Files.Add((node, result.Value.Handle)));
                     if ((flags & OpenTruncate) != 0)
-                        Push(client, StaleInode(node));
+                        await PushAsync(client, StaleInode(node)).ConfigureAwait(false);
                 }
                 return Reply(result, (w, o) => w.Open(o));
             }
@@ -132,7 +132,7 @@ public sealed partial class CfsServer
                 {
                     Counted(client, result.Value.Entry.NodeId);
                     Track(client, s => s.Files.Add((result.Value.Entry.NodeId, result.Value.Open.Handle)));
-                    Push(client, StaleEntry(parent, name), StaleInode(parent), StaleInode(result.Value.Entry.NodeId));
+                    await PushAsync(client, StaleEntry(parent, name), StaleInode(parent), StaleInode(result.Value.Entry.NodeId)).ConfigureAwait(false);
                 }
                 return Reply(result, (w, c) => w.Entry(c.Entry).Open(c.Open));
             }
@@ -154,7 +154,7 @@ public sealed partial class CfsServer
                 var data = r.Rest();
                 var result = await _store.WriteAsync(context, node, handle, offset, data, writeFlags).ConfigureAwait(false);
                 if (result.IsOk)
-                    Push(client, StaleInode(node));
+                    await PushAsync(client, StaleInode(node)).ConfigureAwait(false);
                 return Reply(result, (w, n) => w.U32((uint)n));
             }
             case CfsOp.StatFs:
@@ -198,7 +198,7 @@ public sealed partial class CfsServer
                 int flags = r.I32();
                 var error = await _store.SetExtendedAttributeAsync(context, node, name, r.Rest(), flags).ConfigureAwait(false);
                 if (error.IsOk)
-                    Push(client, StaleInode(node));
+                    await PushAsync(client, StaleInode(node)).ConfigureAwait(false);
                 return Reply(error);
             }
             case CfsOp.GetXattr:
@@ -221,7 +221,7 @@ public sealed partial class CfsServer
                 ulong node = r.U64();
                 var error = await _store.RemoveExtendedAttributeAsync(context, node, new FileName(r.Bytes())).ConfigureAwait(false);
                 if (error.IsOk)
-                    Push(client, StaleInode(node));
+                    await PushAsync(client, StaleInode(node)).ConfigureAwait(false);
                 return Reply(error);
             }
             case CfsOp.OpenDirectory:
@@ -273,7 +273,7 @@ public sealed partial class CfsServer
                 long offset = r.I64(), length = r.I64();
                 var error = await _store.FallocateAsync(context, node, handle, offset, length, r.I32()).ConfigureAwait(false);
                 if (error.IsOk)
-                    Push(client, StaleInode(node));
+                    await PushAsync(client, StaleInode(node)).ConfigureAwait(false);
                 return Reply(error);
             }
             case CfsOp.Seek:
@@ -292,7 +292,7 @@ public sealed partial class CfsServer
                 ulong flags = r.U64();
                 var result = await _store.CopyFileRangeAsync(context, nodeIn, handleIn, offsetIn, nodeOut, handleOut, offsetOut, length, flags).ConfigureAwait(false);
                 if (result.IsOk)
-                    Push(client, StaleInode(nodeOut));
+                    await PushAsync(client, StaleInode(nodeOut)).ConfigureAwait(false);
                 return Reply(result, (w, n) => w.I64(n));
             }
             default:
@@ -302,12 +302,12 @@ public sealed partial class CfsServer
 
     private const int OpenTruncate = 0x200;
 
-    private ReadOnlyMemory<byte> Created(int client, ulong parent, FileName name, FuseResult<FuseEntry> result)
+    private async ValueTask<ReadOnlyMemory<byte>> CreatedAsync(int client, ulong parent, FileName name, FuseResult<FuseEntry> result)
     {
         if (result.IsOk)
         {
             Counted(client, result.Value.NodeId);
-            Push(client, StaleEntry(parent, name), StaleInode(parent));
+            await PushAsync(client, StaleEntry(parent, name), StaleInode(parent)).ConfigureAwait(false);
         }
         return Reply(result, (w, e) => w.Entry(e));
     }

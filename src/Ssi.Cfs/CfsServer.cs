@@ -25,15 +25,15 @@ public sealed partial class CfsServer : IDisposable
     public const string NodesDirectory = "nodes";
 
     private readonly PassthroughFileSystem _store;
-    private readonly Func<int, ReadOnlyMemory<byte>, ValueTask> _sendInvalidation;
+    private readonly Func<int, ReadOnlyMemory<byte>, CancellationToken, Task> _sendInvalidation;
     private readonly ILogger _log;
 
     /// <summary>Serves <paramref name="export"/> (created if absent).</summary>
     /// <param name="localNode">The server's node number.</param>
     /// <param name="export">The local directory to export.</param>
-    /// <param name="sendInvalidation">Delivers a <see cref="CfsMethods.Invalidate"/> message to a client node, best effort.</param>
+    /// <param name="sendInvalidation">Delivers a <see cref="CfsMethods.Invalidate"/> message to a client node and completes when the node has applied it.</param>
     /// <param name="logs">Logging.</param>
-    public CfsServer(int localNode, string export, Func<int, ReadOnlyMemory<byte>, ValueTask> sendInvalidation, ILoggerFactory? logs = null)
+    public CfsServer(int localNode, string export, Func<int, ReadOnlyMemory<byte>, CancellationToken, Task> sendInvalidation, ILoggerFactory? logs = null)
     {
         Directory.CreateDirectory(Path.Combine(export, NodesDirectory));
         LocalNode = localNode;

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 using Ssi.Ics;
 
 namespace Ssi.Cfs.Tests.Infrastructure;
@@ -35,14 +36,14 @@ internal sealed class CfsRig : IAsyncDisposable
 
     public string RemotePath => Remote.MountPoint;
 
-    public static async Task<CfsRig> StartAsync(CfsClientOptions? options = null)
+    public static async Task<CfsRig> StartAsync(CfsClientOptions? options = null, ILoggerFactory? logs = null)
     {
         var rig = new CfsRig(Path.Combine(Path.GetTempPath(), "cfs-" + Guid.NewGuid().ToString("N")[..8]));
-        await rig.StartCoreAsync(options ?? new CfsClientOptions());
+        await rig.StartCoreAsync(options ?? new CfsClientOptions(), logs);
         return rig;
     }
 
-    private async Task StartCoreAsync(CfsClientOptions options)
+    private async Task StartCoreAsync(CfsClientOptions options, ILoggerFactory? logs)
     {
         var credentials = ClusterCredentials.Create("cfs-test");
         var routerServer = new Router();
@@ -52,22 +53,20 @@ internal sealed class CfsRig : IAsyncDisposable
         server.SetPeer(2, remote.ListenEndPoint);
         remote.SetPeer(1, server.ListenEndPoint);
 
-        Server = new CfsServer(1, Export, (node, message) => node == 1
-            ? Deliver(Local, message)
-            : server.SendAsync(node, CfsMethods.Invalidate, message));
+        Server = new CfsServer(1, Export, (node, message, ct) => node == 1
+            ? Local.ApplyAsync(message)
+            : server.RequestAsync(node, CfsMethods.Invalidate, message, CfsServer.InvalidationWait, ct), logs);
         Server.Map(routerServer);
-        Local = new CfsMount(new LocalServerLink(Server, 1), 1, Path.Combine(Root, "node1"), options);
-        Remote = new CfsMount(new IcsServerLink(remote, 1), 2, Path.Combine(Root, "node2"), options);
-        routerRemote.MapOneWay(CfsMethods.Invalidate, (_, _, payload) => Remote.Deliver(payload));
+        Local = new CfsMount(new LocalServerLink(Server, 1), 1, Path.Combine(Root, "node1"), options, logs);
+        Remote = new CfsMount(new IcsServerLink(remote, 1), 2, Path.Combine(Root, "node2"), options, logs);
+        routerRemote.MapRequest(CfsMethods.Invalidate, async (request, _) =>
+        {
+            await Remote.ApplyAsync(request.Payload);
+            return ReadOnlyMemory<byte>.Empty;
+        });
         Local.Start();
         Remote.Start();
         await Task.WhenAll(Local.Mounted, Remote.Mounted).WaitAsync(TimeSpan.FromSeconds(20));
-    }
-
-    private static ValueTask Deliver(CfsMount mount, ReadOnlyMemory<byte> message)
-    {
-        mount.Deliver(message);
-        return ValueTask.CompletedTask;
     }
 
     private async Task<IcsNode> StartIcsAsync(int number, Router router, ClusterCredentials credentials)
