@@ -19,10 +19,15 @@ internal sealed partial class Job
     private readonly SemaphoreSlim _output = new(1, 1);
     private readonly Queue<(OutputKind Kind, byte[] Data)> _ring = new();
     private readonly TaskCompletionSource<ExitInfo> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Output is not read before the first client attaches (or the job is known to be detached),
+    // so that nothing a short-lived program writes is lost to the ring.
+    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ProcessHandle _shim;
     private readonly AsyncFd? _stdin;
     private readonly int _ptyMaster = -1;
     private int _ringBytes;
+    private long _lastOutput = Environment.TickCount64;
+    private int _delivering;
     private IcsStream? _sink;
 
     private Job(ExecRequest request, int node, ProcessHandle shim, JobCgroup cgroup, AsyncFd? stdin, int ptyMaster)
@@ -113,6 +118,8 @@ internal sealed partial class Job
                 stdinWrite = -1;
             }
             var job = new Job(request, node, handle, cgroup, stdin, master);
+            if (request.Detach)
+                job._gate.TrySetResult();
             var pumps = request.Tty
                 ? [job.PumpAsync(new AsyncFd(LibC.Dup(master)), OutputKind.Stdout)]
                 : new[] { job.PumpAsync(new AsyncFd(outRead), OutputKind.Stdout), job.PumpAsync(new AsyncFd(errRead), OutputKind.Stderr) };
@@ -176,12 +183,17 @@ internal sealed partial class Job
         }
         finally
         {
+            _gate.TrySetResult();
             _output.Release();
         }
     }
 
     /// <summary>Stops sending output to <paramref name="sink"/> (its client went away); output is kept in the ring again.</summary>
-    public void Detach(IcsStream sink) => Interlocked.CompareExchange(ref _sink, null, sink);
+    public void Detach(IcsStream sink)
+    {
+        Interlocked.CompareExchange(ref _sink, null, sink);
+        _gate.TrySetResult();
+    }
 
     /// <summary>Copies what the client sends into the program's stdin; closes stdin at the client's end of input if asked.</summary>
     public async Task PumpStdinAsync(Stream from, bool closeAtEnd, CancellationToken ct)
@@ -219,6 +231,7 @@ internal sealed partial class Job
 
     private async Task PumpAsync(AsyncFd from, OutputKind kind)
     {
+        await _gate.Task.ConfigureAwait(false);
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
         try
         {
@@ -235,7 +248,10 @@ internal sealed partial class Job
                 }
                 if (n == 0)
                     break;
+                Interlocked.Increment(ref _delivering);
                 await DeliverAsync(kind, buffer.AsMemory(0, n)).ConfigureAwait(false);
+                Interlocked.Decrement(ref _delivering);
+                Volatile.Write(ref _lastOutput, Environment.TickCount64);
             }
         }
         finally
@@ -278,9 +294,13 @@ internal sealed partial class Job
     {
         var status = await _shim.WaitForExitAsync().ConfigureAwait(false);
         _stdin?.Dispose();
-        // PID 1 gone means the namespace is gone, and with it every writer of the pipes; the
-        // bound only guards against a descriptor passed outside the job.
-        await Task.WhenAny(Task.WhenAll(pumps), Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        // PID 1 gone means the namespace is gone, and with it every writer of the pipes: what
+        // is left in them is delivered. Only a descriptor passed outside the job could keep them
+        // open, hence the bound on a pipe that stays silent.
+        _gate.TrySetResult();
+        var drained = Task.WhenAll(pumps);
+        while (!drained.IsCompleted && (Volatile.Read(ref _delivering) > 0 || Environment.TickCount64 - Volatile.Read(ref _lastOutput) < 5000))
+            await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
         if (_ptyMaster >= 0)
             LibC.Close(_ptyMaster);
         await Cgroup.RemoveAsync().ConfigureAwait(false);
@@ -289,9 +309,10 @@ internal sealed partial class Job
         await _output.WaitAsync().ConfigureAwait(false);
         try
         {
-            _exited.TrySetResult(exit);
+            // The exit frame goes out before anyone waiting on the exit ends the stream.
             if (Interlocked.Exchange(ref _sink, null) is { } sink)
                 await FinishAsync(sink, exit).ConfigureAwait(false);
+            _exited.TrySetResult(exit);
         }
         finally
         {
