@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Ssi.Protocol;
@@ -8,34 +7,47 @@ namespace Ssi.Ics;
 
 public sealed partial class Connection
 {
+    // Big enough for several stream chunks, so that few frames straddle two buffers.
+    private const int ReceiveBufferSize = 1024 * 1024;
+
+    private ReceiveBuffer? _receiving;
+
+    /// <summary>
+    /// Reads the socket into pooled buffers and dispatches frames in place. Stream data is handed
+    /// to its stream as a slice of the buffer (no copy); only a frame cut by the end of a buffer
+    /// is moved to the next one.
+    /// </summary>
     private async Task ReceiveLoopAsync()
     {
-        var reader = PipeReader.Create(new NetworkStream(_socket, ownsSocket: false),
-            new StreamPipeReaderOptions(bufferSize: 512 * 1024, minimumReadSize: 64 * 1024));
+        var buffer = ReceiveBuffer.Rent(ReceiveBufferSize);
+        int start = 0, end = 0;
         var reason = "closed by peer";
         try
         {
             while (true)
             {
-                var read = await reader.ReadAsync(_closing.Token).ConfigureAwait(false);
-                var buffer = read.Buffer;
-                var malformed = DispatchAll(ref buffer);
+                (buffer, start, end) = MakeRoom(buffer, start, end);
+                var read = await _socket.ReceiveAsync(buffer.Array.AsMemory(end), SocketFlags.None, _closing.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    if (end > start)
+                    {
+                        _counters.Truncated();
+                        _log.LogWarning("connection from {Peer} ended inside a frame ({Bytes} bytes left over)", Peer, end - start);
+                        reason = "truncated frame";
+                    }
+                    break;
+                }
+                end += read;
+                _receiving = buffer;
+                var unread = new ReadOnlySequence<byte>(buffer.Array, start, end - start);
+                var malformed = DispatchAll(ref unread);
+                start = end - (int)unread.Length;
                 if (malformed is not null)
                 {
                     _counters.Malformed();
                     _log.LogWarning("closing connection from {Peer}: malformed frame ({Reason})", Peer, malformed);
                     reason = $"malformed frame: {malformed}";
-                    break;
-                }
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                if (read.IsCompleted)
-                {
-                    if (!buffer.IsEmpty)
-                    {
-                        _counters.Truncated();
-                        _log.LogWarning("connection from {Peer} ended inside a frame ({Bytes} bytes left over)", Peer, buffer.Length);
-                        reason = "truncated frame";
-                    }
                     break;
                 }
             }
@@ -56,10 +68,32 @@ public sealed partial class Connection
         }
         finally
         {
-            await reader.CompleteAsync().ConfigureAwait(false);
+            _receiving = null;
+            buffer.Release();
             Close(reason);
         }
     }
+
+    /// <summary>
+    /// Makes sure the next read has room and that the frame being received will fit: reuses the
+    /// buffer when nobody holds a part of it, else moves the unread bytes to a fresh one.
+    /// </summary>
+    private (ReceiveBuffer Buffer, int Start, int End) MakeRoom(ReceiveBuffer buffer, int start, int end)
+    {
+        if (start == end && buffer.IsExclusive)
+            return (buffer, 0, 0);
+        var needed = Math.Max(PendingFrameSize(buffer, start, end), FrameHeader.Size);
+        if (buffer.Capacity - start >= needed && end < buffer.Capacity)
+            return (buffer, start, end);
+        var next = ReceiveBuffer.Rent(Math.Max(ReceiveBufferSize, needed));
+        buffer.Array.AsSpan(start, end - start).CopyTo(next.Array);
+        buffer.Release();
+        return (next, 0, end - start);
+    }
+
+    // The size of the frame whose start is unread, once its length field has arrived.
+    private int PendingFrameSize(ReceiveBuffer buffer, int start, int end) =>
+        end - start >= 4 ? (int)Math.Min(FrameHeader.Size + (long)MaxPayload, 4 + System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(buffer.Array.AsSpan(start))) : 0;
 
     /// <summary>Dispatches every whole frame in <paramref name="buffer"/>; returns why if one is malformed.</summary>
     private string? DispatchAll(ref ReadOnlySequence<byte> buffer)

@@ -76,7 +76,7 @@ public sealed partial class Connection
     {
         if (!_streams.TryGetValue(id, out var stream))
             return null; // Reset by this side while data was in flight.
-        return stream.Enqueue(payload);
+        return stream.Enqueue(_receiving!, payload);
     }
 
     private string? ReceiveStreamCredit(ulong id, ReadOnlySequence<byte> payload)

@@ -188,7 +188,7 @@ public sealed class IcsStream : Stream
         return _connection.SendFrameAsync(kind, Method, Id, payload, ct);
     }
 
-    internal string? Enqueue(ReadOnlySequence<byte> payload)
+    internal string? Enqueue(ReceiveBuffer buffer, ReadOnlySequence<byte> payload)
     {
         if (Volatile.Read(ref _remoteDone) == 1)
             return $"data on stream {Id} after its end";
@@ -196,7 +196,7 @@ public sealed class IcsStream : Stream
             return $"peer overran the window of stream {Id}";
         if (Volatile.Read(ref _disposed) == 1)
             return null;
-        _inbound.Enqueue(Segment.Copy(payload));
+        _inbound.Enqueue(Segment.Share(buffer, payload));
         _readable.Release();
         return null;
     }
@@ -252,41 +252,41 @@ public sealed class IcsStream : Stream
             segment.Dispose();
     }
 
-    /// <summary>A received chunk in a pooled buffer.</summary>
+    /// <summary>A received chunk: a slice of a receive buffer, held by reference.</summary>
     private sealed class Segment : IDisposable
     {
-        private byte[]? _buffer;
+        private ReceiveBuffer? _buffer;
         private int _offset;
-        private readonly int _length;
+        private readonly int _end;
 
-        private Segment(byte[] buffer, int length)
+        private Segment(ReceiveBuffer buffer, int offset, int length)
         {
             _buffer = buffer;
-            _length = length;
+            _offset = offset;
+            _end = offset + length;
         }
 
-        public bool IsEmpty => _offset == _length;
+        public bool IsEmpty => _offset == _end;
 
-        public static Segment Copy(ReadOnlySequence<byte> payload)
+        // The payload is one contiguous slice of the receive buffer's array.
+        public static Segment Share(ReceiveBuffer buffer, ReadOnlySequence<byte> payload)
         {
-            var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(payload.Length, 1));
-            payload.CopyTo(buffer);
-            return new Segment(buffer, (int)payload.Length);
+            if (!System.Runtime.InteropServices.MemoryMarshal.TryGetArray(payload.First, out var slice) || !payload.IsSingleSegment)
+                throw new InvalidOperationException("stream data must be a single slice of the receive buffer");
+            return new Segment(buffer.AddReference(), slice.Offset, slice.Count);
         }
 
         public int CopyTo(Span<byte> destination)
         {
-            var n = Math.Min(destination.Length, _length - _offset);
-            _buffer.AsSpan(_offset, n).CopyTo(destination);
+            var n = Math.Min(destination.Length, _end - _offset);
+            _buffer!.Array.AsSpan(_offset, n).CopyTo(destination);
             _offset += n;
             return n;
         }
 
         public void Dispose()
         {
-            if (_buffer is not null)
-                ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = null;
+            Interlocked.Exchange(ref _buffer, null)?.Release();
         }
     }
 }

@@ -36,6 +36,43 @@ public class StreamTests
     }
 
     [Fact]
+    public async Task Concurrent_streams_and_requests_share_a_connection_without_mixing_bytes()
+    {
+        await using var nodes = await TwoNodes.StartAsync((_, b) => b
+            .MapStream(Methods.EchoStream, EchoAsync)
+            .MapRequest(Methods.Echo, (r, _) => ValueTask.FromResult(r.Payload)));
+
+        var streams = Enumerable.Range(0, 4).Select(async i =>
+        {
+            var data = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + i * 7919);
+            await using var stream = await nodes.A.OpenStreamAsync(2, Methods.EchoStream, default);
+            var writing = Task.Run(async () =>
+            {
+                var at = 0;
+                while (at < data.Length)
+                {
+                    var n = Math.Min(Random.Shared.Next(1, 2 * 1024 * 1024), data.Length - at);
+                    await stream.WriteAsync(data.AsMemory(at, n));
+                    at += n;
+                }
+                await stream.CompleteWritesAsync();
+            });
+            using var back = new MemoryStream();
+            await stream.CopyToAsync(back).WaitAsync(Generous);
+            await writing;
+            return data.AsSpan().SequenceEqual(back.ToArray());
+        }).ToList();
+        var requests = Task.Run(async () =>
+        {
+            for (var i = 0; i < 200; i++)
+                Assert.Equal(BitConverter.GetBytes(i), await nodes.A.RequestAsync(2, Methods.Echo, BitConverter.GetBytes(i), Generous));
+        });
+
+        Assert.All(await Task.WhenAll(streams), Assert.True);
+        await requests;
+    }
+
+    [Fact]
     public async Task A_slow_reader_holds_the_writer_back_to_the_window()
     {
         var reader = new TaskCompletionSource<IcsStream>();
