@@ -77,6 +77,24 @@ public class FailureTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_dead_voter_is_replaced_by_a_healthy_member()
+    {
+        await using var box = await TestBox.UpAsync(7, output);
+        var before = await box.NodesAsync(1);
+        var master = before.Nodes.Single(n => n.Role == NodeRole.Master).Number;
+        var voter = before.Nodes.First(n => n.Role == NodeRole.Voter).Number;
+
+        await box.Cluster.KillDaemonAsync(voter);
+        var after = await box.Cluster.WaitForAsync(master, l =>
+            l.Nodes.Single(n => n.Number == voter).State == NodeState.Down &&
+            l.Nodes.Count(n => n.Role is NodeRole.Voter or NodeRole.Master && n.State == NodeState.Up) == 5, TestBox.Patience);
+
+        Assert.Equal(NodeRole.Member, after.Nodes.Single(n => n.Number == voter).Role);
+        Assert.Contains(after.Nodes, n => n.Role == NodeRole.Voter && before.Nodes.Single(b => b.Number == n.Number).Role == NodeRole.Member);
+        Assert.True((await box.ClusterAsync(master)).HasQuorum);
+    }
+
+    [Fact]
     public async Task A_node_killed_in_a_five_node_cluster_is_seen_down_by_all_four_survivors()
     {
         await using var box = await TestBox.UpAsync(5, output);
