@@ -49,8 +49,14 @@ public sealed partial class CfsServer
         return set;
     }
 
-    private ReadOnlyMemory<byte> AttachClient(int client)
+    /// <summary>
+    /// A client attaches before each mount: a new kernel connection that holds nothing yet. What the server
+    /// still holds for that node belongs to its previous mount (a daemon that restarted before anyone
+    /// saw it down) and is released as if the node had died.
+    /// </summary>
+    private async ValueTask<ReadOnlyMemory<byte>> AttachClientAsync(int client)
     {
+        await NodeDownAsync(client).ConfigureAwait(false);
         lock (_gate)
             ClientLocked(client);
         if (client > 0)

@@ -72,7 +72,7 @@ public sealed partial class CfsServer : IDisposable
         switch (method)
         {
             case CfsMethods.Attach:
-                return new(AttachClient(client));
+                return AttachClientAsync(client);
             case CfsMethods.ServerStatus:
                 return new(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(GetStatus(), CfsJson.Default.CfsServerStatus));
             case CfsMethods.Operation:

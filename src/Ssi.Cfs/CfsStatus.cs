@@ -25,13 +25,20 @@ public sealed record CfsServerStatus(int Node, string Export, string Instance, I
 /// <param name="ServerNode">The CFS server node.</param>
 /// <param name="Requests">Operations this node has sent to the server.</param>
 /// <param name="Invalidations">Invalidations this node has received.</param>
-/// <param name="Server">The server's view, when it could be asked.</param>
-/// <param name="Error">Why the server's view is missing.</param>
+/// <param name="Mounts">Times the tree was mounted on this node (more than one: the server was lost and came back).</param>
+/// <param name="Error">Why the last attach failed, if it did.</param>
 public sealed record CfsNodeStatus(int Node, string MountPoint, string State, int ServerNode, long Requests, long Invalidations,
-    CfsServerStatus? Server, string? Error);
+    int Mounts, string? Error);
+
+/// <summary>Reply of <see cref="CfsMethods.Status"/>: every UP node's mount and the server's view.</summary>
+/// <param name="Nodes">One row per node that answered.</param>
+/// <param name="Server">The server's view, when it could be asked.</param>
+/// <param name="Unreachable">Nodes that are UP but did not answer, with the reason.</param>
+public sealed record CfsClusterStatus(IReadOnlyList<CfsNodeStatus> Nodes, CfsServerStatus? Server, IReadOnlyList<string> Unreachable);
 
 /// <summary>Source-generated JSON for the CFS status records (NativeAOT CLI).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(CfsServerStatus))]
 [JsonSerializable(typeof(CfsNodeStatus))]
+[JsonSerializable(typeof(CfsClusterStatus))]
 public sealed partial class CfsJson : JsonSerializerContext;

@@ -27,6 +27,7 @@ internal static class CommandLine
             VprocCommands.Where(),
             VprocCommands.Ps(),
             TopCommand.Create(),
+            FsCommands.Create(),
             RepoOnly("test", "Run the test suite (from the repository: ./ssi test)"),
             RepoOnly("bench", "Run benchmarks (from the repository: ./ssi bench [NAME])"),
         };

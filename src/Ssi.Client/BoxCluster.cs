@@ -98,6 +98,7 @@ public sealed class BoxCluster : IAsyncDisposable
             Socket = node.SocketPath,
             Init = node.Number == 1,
             Seed = node.Number == 1 ? null : $"{seed}:{NodeConfig.DefaultIcsPort}",
+            CfsExport = node.Number == 1 ? Path.Combine(node.StateDirectory, "export") : null,
         }.Save(node.StateDirectory);
         credentials.Save(Path.Combine(node.StateDirectory, NodeConfig.CredentialsFileName));
     }

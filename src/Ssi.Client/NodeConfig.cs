@@ -44,6 +44,15 @@ public sealed record NodeConfig
     /// <summary>Largest number of Raft voters.</summary>
     public int MaxVoters { get; init; } = 5;
 
+    /// <summary>Where this node mounts the cluster filesystem (CFS); empty: no mount.</summary>
+    public string CfsMount { get; init; } = "/cluster";
+
+    /// <summary>The node number of the CFS server.</summary>
+    public int CfsServer { get; init; } = 1;
+
+    /// <summary>On the CFS server node: the local directory exported as the cluster tree.</summary>
+    public string? CfsExport { get; init; }
+
     /// <summary>Reads <c>node.json</c> from <paramref name="stateDir"/> with a clear error if absent or damaged.</summary>
     public static NodeConfig Load(string stateDir)
     {

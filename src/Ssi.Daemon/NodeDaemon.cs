@@ -20,6 +20,7 @@ internal sealed class NodeDaemon : IAsyncDisposable
     private LocalServer? _local;
     private ClusterMembership? _membership;
     private VprocService? _vproc;
+    private CfsService? _cfs;
 
     private NodeDaemon(NodeConfig config, ClusterCredentials credentials, ILoggerFactory logs)
     {
@@ -88,6 +89,8 @@ internal sealed class NodeDaemon : IAsyncDisposable
             Socket = Config.Socket,
         }, Logs);
         _vproc.Map(router);
+        _cfs = new CfsService(this);
+        _cfs.Map(router);
 
         await _ics.StartAsync(ct).ConfigureAwait(false);
         _local = new LocalServer(Config.Socket, router, Logs);
@@ -96,6 +99,7 @@ internal sealed class NodeDaemon : IAsyncDisposable
         await _membership.StartAsync(ct).ConfigureAwait(false);
         _log.LogInformation("node {Name} is node {Number} of {Cluster}", Config.Name, _membership.LocalNode, Credentials);
         await _vproc.StartAsync(ct).ConfigureAwait(false);
+        _cfs.Start();
     }
 
     /// <summary>Runs until a signal or a shutdown request; on the way out, leaves the cluster cleanly.</summary>
@@ -123,6 +127,8 @@ internal sealed class NodeDaemon : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_cfs is not null)
+            await _cfs.DisposeAsync().ConfigureAwait(false);
         if (_vproc is not null)
             await _vproc.DisposeAsync().ConfigureAwait(false);
         if (_local is not null)
