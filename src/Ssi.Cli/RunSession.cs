@@ -48,8 +48,8 @@ internal sealed class RunSession(VprocClient vproc, IcsStream stream, bool tty, 
 
     private async Task<int> ReadOutputAsync(bool detach)
     {
-        using var stdout = Console.OpenStandardOutput();
-        using var stderr = Console.OpenStandardError();
+        using var stdout = RawStream(1, FileAccess.Write);
+        using var stderr = RawStream(2, FileAccess.Write);
         using var reader = new OutputFrameReader(stream);
         try
         {
@@ -94,7 +94,7 @@ internal sealed class RunSession(VprocClient vproc, IcsStream stream, bool tty, 
         var buffer = ArrayPool<byte>.Shared.Rent(128 * 1024);
         try
         {
-            using var stdin = Console.OpenStandardInput();
+            using var stdin = RawStream(0, FileAccess.Read);
             while (true)
             {
                 var n = await stdin.ReadAsync(buffer);
@@ -112,6 +112,11 @@ internal sealed class RunSession(VprocClient vproc, IcsStream stream, bool tty, 
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    // Plain descriptors, not System.Console streams: Console resets the terminal's modes
+    // around its reads, which would undo raw mode.
+    private static FileStream RawStream(int fd, FileAccess access) =>
+        new(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), access, bufferSize: 0);
 
     private void OnSignal(PosixSignalContext context)
     {

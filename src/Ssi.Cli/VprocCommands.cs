@@ -157,6 +157,7 @@ internal static class VprocCommands
         null => "status unknown",
         { Reason: { } reason } => $"{reason} (status {exit.Code})",
         { Signal: > 0 } => $"killed by SIG{Signals.Name(exit.Signal)} (status {exit.Code})",
+        { Code: > 128 and <= 192 } => $"exit status {exit.Code} (128+{Signals.Name(exit.Code - 128)}: killed by that signal)",
         _ => $"exit status {exit.Code}",
     };
 
