@@ -17,9 +17,42 @@ internal sealed class CgroupTree
     public static CgroupTree Open(string clusterName, string nodeName)
     {
         var mount = FindMount() ?? throw new IOException("no cgroup v2 hierarchy is mounted (looked in /proc/self/mountinfo): cluster processes need one");
-        var node = Path.Combine(mount, "ssi", Sanitize(clusterName) + "." + Sanitize(nodeName));
+        var parent = Path.Combine(mount, "ssi");
+        var node = Path.Combine(parent, Sanitize(clusterName) + "." + Sanitize(nodeName));
+        RemoveEmpty(parent);
         Directory.CreateDirectory(node);
         return new CgroupTree(node);
+    }
+
+    // Node cgroups of daemons that are gone (a destroyed box) stay behind empty: rmdir succeeds
+    // only on a cgroup with no process and no child, and a live node recreates its own on use.
+    private static void RemoveEmpty(string parent)
+    {
+        if (!Directory.Exists(parent))
+            return;
+        foreach (var dir in Directory.GetDirectories(parent))
+        {
+            try
+            {
+                Directory.Delete(dir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Kills every job of this node and removes the node's cgroup (the daemon is stopping).</summary>
+    public async Task RemoveAsync()
+    {
+        await KillLeftoversAsync().ConfigureAwait(false);
+        try
+        {
+            Directory.Delete(NodePath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>The cgroup of job <paramref name="cpid"/> (created).</summary>
@@ -32,6 +65,8 @@ internal sealed class CgroupTree
     public async Task<int> KillLeftoversAsync()
     {
         int count = 0;
+        if (!Directory.Exists(NodePath))
+            return 0;
         foreach (var dir in Directory.GetDirectories(NodePath, "job-*"))
         {
             count++;

@@ -121,11 +121,15 @@ public sealed partial class VprocService : IAsyncDisposable
         return JsonSerializer.Deserialize(reply, replyType) ?? throw new SsiException(Status.Internal, $"node {node} sent an empty reply");
     }
 
-    /// <summary>Stops; running jobs are left to run (a restarted daemon kills them).</summary>
-    public ValueTask DisposeAsync()
+    /// <summary>
+    /// Stops: this node is leaving, so its jobs are killed (the cluster reports them ended by
+    /// node failure). A daemon that dies without stopping leaves them to its next start.
+    /// </summary>
+    public async ValueTask DisposeAsync()
     {
         _nodeDown?.Dispose();
-        _stopping.Cancel();
-        return ValueTask.CompletedTask;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_cgroups is not null)
+            await _cgroups.RemoveAsync().ConfigureAwait(false);
     }
 }
