@@ -17,15 +17,28 @@ internal sealed class ControlService(NodeDaemon daemon, CancellationTokenSource 
         .MapRequest(Methods.DaemonStatus, (_, _) => Reply(Status(), ContractsJson.Default.DaemonStatus))
         .MapRequest(Methods.Nodes, NodesAsync)
         .MapRequest(Methods.LoadAverage, (_, _) => ValueTask.FromResult<ReadOnlyMemory<byte>>(Encode(LoadAverage.Read())))
-        .MapRequest(Methods.Cluster, (_, _) => Reply(daemon.Membership.GetClusterInfo(), ContractsJson.Default.ClusterInfo))
+        .MapRequest(Methods.Cluster, (_, _) =>
+        {
+            RequireJoined();
+            return Reply(daemon.Membership.GetClusterInfo(), ContractsJson.Default.ClusterInfo);
+        })
         .MapRequest(Methods.Shutdown, Shutdown)
         .MapRequest(Methods.CommitProbe, CommitProbeAsync)
         .MapRequest(Methods.Forward, ForwardAsync)
         .MapStream(Methods.Events, StreamEventsAsync);
 
     // Loads are asked for when listed: fresh, and one 25 µs round trip per node.
+    private void RequireJoined()
+    {
+        if (daemon.Membership.LocalNode == 0)
+            throw new SsiException(Protocol.Status.NotFormed, daemon.Config.Seed is { } seed
+                ? $"node {daemon.Config.Name} has not joined the cluster yet (it is joining through {seed}); its log says why it is waiting"
+                : $"node {daemon.Config.Name} is still forming the cluster; try again in a moment");
+    }
+
     private async ValueTask<ReadOnlyMemory<byte>> NodesAsync(IncomingRequest request, CancellationToken ct)
     {
+        RequireJoined();
         var nodes = daemon.Membership.GetNodes();
         var loads = await Task.WhenAll(nodes.Select(n => LoadOfAsync(n, ct))).ConfigureAwait(false);
         var list = new NodeList([.. nodes.Zip(loads, (n, load) => n with { Load = load })]);

@@ -46,6 +46,33 @@ public class CliTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_node_that_has_not_joined_yet_says_so()
+    {
+        await using var box = await TestBox.UpAsync(1, output);
+        var lonely = await box.Box.AddNodeAsync();
+        new NodeConfig
+        {
+            Name = lonely.Name,
+            Listen = $"{lonely.Address}:{NodeConfig.DefaultIcsPort}",
+            RaftListen = $"{lonely.Address}:{NodeConfig.DefaultRaftPort}",
+            Socket = lonely.SocketPath,
+            Seed = $"{box.Box.Subnet.ToString()[..^1]}200:{NodeConfig.DefaultIcsPort}", // nobody there
+        }.Save(lonely.StateDirectory);
+        File.Copy(Path.Combine(box.Box.Node(1).StateDirectory, NodeConfig.CredentialsFileName), Path.Combine(lonely.StateDirectory, NodeConfig.CredentialsFileName));
+        box.Cluster.StartDaemon(lonely.Number);
+
+        (int Exit, string Out, string Err) result = (0, "", "");
+        for (var i = 0; i < 100 && !result.Err.Contains("has not joined", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+            result = await Cli.RunAsync("nodes", "--box", box.Box.Name, "--node", lonely.Number.ToString());
+        }
+
+        Assert.Equal(1, result.Exit);
+        Assert.Contains("has not joined the cluster yet", result.Err);
+    }
+
+    [Fact]
     public async Task Listings_are_json_with_json()
     {
         await using var box = await TestBox.UpAsync(2, output);
