@@ -35,7 +35,7 @@ internal sealed class RunSession(VprocClient vproc, IcsStream stream, bool tty, 
             if (tty && Terminal.IsTerminal(0))
                 raw = Terminal.Raw();
             if (forwardStdin && !detach)
-                _ = Task.Run(PumpStdinAsync);
+                _ = Task.Factory.StartNew(PumpStdinAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
             return await ReadOutputAsync(detach);
         }
         finally
@@ -48,8 +48,6 @@ internal sealed class RunSession(VprocClient vproc, IcsStream stream, bool tty, 
 
     private async Task<int> ReadOutputAsync(bool detach)
     {
-        using var stdout = RawStream(1, FileAccess.Write);
-        using var stderr = RawStream(2, FileAccess.Write);
         using var reader = new OutputFrameReader(stream);
         try
         {
@@ -67,13 +65,13 @@ internal sealed class RunSession(VprocClient vproc, IcsStream stream, bool tty, 
                         }
                         break;
                     case OutputKind.Stdout:
-                        await stdout.WriteAsync(frame.Payload);
+                        Stdio.Write(1, frame.Payload.Span);
                         break;
                     case OutputKind.Stderr:
-                        await stderr.WriteAsync(frame.Payload);
+                        Stdio.Write(2, frame.Payload.Span);
                         break;
                     case OutputKind.Message:
-                        await stderr.WriteAsync(Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(frame.Payload.Span) + (tty ? "\r\n" : "\n")));
+                        Stdio.Write(2, Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(frame.Payload.Span) + (tty ? "\r\n" : "\n")));
                         break;
                     case OutputKind.Exit:
                         var exit = JsonSerializer.Deserialize(frame.Payload.Span, VprocJson.Default.ExitInfo)!;
@@ -94,10 +92,9 @@ internal sealed class RunSession(VprocClient vproc, IcsStream stream, bool tty, 
         var buffer = ArrayPool<byte>.Shared.Rent(128 * 1024);
         try
         {
-            using var stdin = RawStream(0, FileAccess.Read);
             while (true)
             {
-                var n = await stdin.ReadAsync(buffer);
+                var n = Stdio.Read(0, buffer);
                 if (n == 0)
                     break;
                 await stream.WriteAsync(buffer.AsMemory(0, n));
@@ -112,11 +109,6 @@ internal sealed class RunSession(VprocClient vproc, IcsStream stream, bool tty, 
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
-
-    // Plain descriptors, not System.Console streams: Console resets the terminal's modes
-    // around its reads, which would undo raw mode.
-    private static FileStream RawStream(int fd, FileAccess access) =>
-        new(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), access, bufferSize: 0);
 
     private void OnSignal(PosixSignalContext context)
     {

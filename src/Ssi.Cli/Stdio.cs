@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+
+namespace Ssi.Cli;
+
+/// <summary>
+/// Reads and writes the process's descriptors 0-2 with plain read(2)/write(2): no offset of its
+/// own (a FileStream would write a redirected file from its start, not where the shell left
+/// it), and no terminal handling (System.Console resets the modes around its reads).
+/// </summary>
+internal static unsafe partial class Stdio
+{
+    private const int EINTR = 4;
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    private static partial nint ReadFd(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    private static partial nint WriteFd(int fd, byte* buffer, nuint count);
+
+    /// <summary>Reads what is available (blocking); 0 at end of input.</summary>
+    public static int Read(int fd, Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                var n = ReadFd(fd, p, (nuint)buffer.Length);
+                if (n >= 0)
+                    return (int)n;
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != EINTR)
+                    throw new IOException($"read from descriptor {fd} failed: errno {errno}");
+            }
+        }
+    }
+
+    /// <summary>Writes all of <paramref name="data"/> (blocking: a slow reader slows the stream).</summary>
+    public static void Write(int fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* start = data)
+        {
+            var p = start;
+            var left = data.Length;
+            while (left > 0)
+            {
+                var n = WriteFd(fd, p, (nuint)left);
+                if (n < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == EINTR)
+                        continue;
+                    throw new IOException($"write to descriptor {fd} failed: errno {errno}");
+                }
+                p += n;
+                left -= (int)n;
+            }
+        }
+    }
+}
