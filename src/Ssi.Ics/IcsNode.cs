@@ -71,7 +71,7 @@ public sealed class IcsNode : IAsyncDisposable
             throw new SsiException(Status.Unavailable, $"cannot listen on {_options.Listen}: {e.Message} (is another ssid running there?)");
         }
         _listener = listener;
-        _ = Task.Run(AcceptLoopAsync, ct);
+        _ = Task.Run(() => Listener.AcceptAsync(listener, socket => _ = Task.Run(() => AcceptAsync(socket)), _log, _options.Listen.ToString(), _stopping.Token), ct);
         return Task.CompletedTask;
     }
 
@@ -213,28 +213,6 @@ public sealed class IcsNode : IAsyncDisposable
             var current = link.Current;
             if (current is not { IsOpen: true } || connection.IsInitiator == (LocalNode < link.Node))
                 link.Current = connection;
-        }
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener!.AcceptAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException e)
-            {
-                _log.LogWarning("accept failed: {Reason}", e.Message);
-                continue;
-            }
-            _ = Task.Run(() => AcceptAsync(socket));
         }
     }
 

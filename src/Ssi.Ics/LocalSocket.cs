@@ -50,38 +50,21 @@ public sealed class LocalServer : IAsyncDisposable
         File.SetUnixFileMode(_path, (UnixFileMode)0b110_110_110);
         listener.Listen(128);
         _listener = listener;
-        _ = Task.Run(AcceptLoopAsync);
+        _ = Task.Run(() => Listener.AcceptAsync(listener, Accept, _log, _path, _stopping.Token));
     }
 
-    private async Task AcceptLoopAsync()
+    private void Accept(Socket socket)
     {
-        while (!_stopping.IsCancellationRequested)
+        var peer = Identify(socket);
+        var connection = new Connection(socket, initiator: false, peer, _router, Counters, _log);
+        lock (_open)
+            _open.Add(connection);
+        _ = connection.Completion.ContinueWith(_ =>
         {
-            Socket socket;
-            try
-            {
-                socket = await _listener!.AcceptAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException e)
-            {
-                _log.LogWarning("accept on {Path} failed: {Reason}", _path, e.Message);
-                continue;
-            }
-            var peer = Identify(socket);
-            var connection = new Connection(socket, initiator: false, peer, _router, Counters, _log);
             lock (_open)
-                _open.Add(connection);
-            _ = connection.Completion.ContinueWith(_ =>
-            {
-                lock (_open)
-                    _open.Remove(connection);
-            }, TaskScheduler.Default);
-            connection.Start();
-        }
+                _open.Remove(connection);
+        }, TaskScheduler.Default);
+        connection.Start();
     }
 
     private static PeerIdentity Identify(Socket socket)
