@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using Microsoft.Extensions.Logging;
 using Ssi.Ics;
 using Ssi.Protocol;
@@ -24,7 +25,7 @@ public sealed partial class VprocService
             run = Parse(open.Payload, VprocJson.Default.RunRequest);
             if (run.Argv.Count == 0)
                 throw new SsiException(Status.InvalidArgument, "no command to run");
-            target = ChooseNode(run);
+            target = await ChooseNodeAsync(run, ct).ConfigureAwait(false);
         }
         catch (SsiException e)
         {
@@ -46,7 +47,7 @@ public sealed partial class VprocService
             await RelayAsync(client, target, VprocMethods.Exec, Encode(exec, VprocJson.Default.ExecRequest), cpid, hangupOnLoss: !run.Detach, ct).ConfigureAwait(false);
     }
 
-    private int ChooseNode(RunRequest run)
+    private async Task<int> ChooseNodeAsync(RunRequest run, CancellationToken ct)
     {
         if (run.Node is { } node)
         {
@@ -61,9 +62,50 @@ public sealed partial class VprocService
         }
         if (!run.Any)
             return LocalNode;
-        // Least loaded UP node; ties go to the local node, then to the lowest number.
-        return UpNodes().OrderBy(n => n.Load ?? 0).ThenBy(n => n.Number == LocalNode ? 0 : 1).ThenBy(n => n.Number)
-            .Select(n => n.Number).DefaultIfEmpty(LocalNode).First();
+        // Least loaded UP node: load average first (to a tenth), then running cluster jobs (all
+        // that differs between the nodes of a box, which share one machine), then this node.
+        var loads = await Task.WhenAll(UpNodes().Select(async n => (n.Number, Load: await LoadOfAsync(n.Number, ct).ConfigureAwait(false)))).ConfigureAwait(false);
+        return loads.Where(l => l.Load is not null)
+            .OrderBy(l => Math.Round(l.Load!.Value.Average, 1)).ThenBy(l => l.Load!.Value.Jobs).ThenBy(l => l.Number == LocalNode ? 0 : 1).ThenBy(l => l.Number)
+            .Select(l => l.Number).DefaultIfEmpty(LocalNode).First();
+    }
+
+    private async Task<(double Average, int Jobs)?> LoadOfAsync(int node, CancellationToken ct)
+    {
+        if (node == LocalNode)
+            return LoadHere();
+        try
+        {
+            var reply = await _ics.RequestAsync(node, VprocMethods.Load, ReadOnlyMemory<byte>.Empty, TimeSpan.FromMilliseconds(500), ct).ConfigureAwait(false);
+            return reply.Length == 12 ? (BinaryPrimitives.ReadDoubleLittleEndian(reply), BinaryPrimitives.ReadInt32LittleEndian(reply.AsSpan(8))) : null;
+        }
+        catch (SsiException)
+        {
+            return null;
+        }
+    }
+
+    private (double Average, int Jobs) LoadHere()
+    {
+        double average = 0;
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg");
+            double.TryParse(text.AsSpan(0, text.IndexOf(' ', StringComparison.Ordinal)), System.Globalization.NumberStyles.Float,
+                System.Globalization.CultureInfo.InvariantCulture, out average);
+        }
+        catch (IOException)
+        {
+        }
+        return (average, _jobs.Values.Count(j => !j.Exited.IsCompleted));
+    }
+
+    private static byte[] EncodeLoad((double Average, int Jobs) load)
+    {
+        var bytes = new byte[12];
+        BinaryPrimitives.WriteDoubleLittleEndian(bytes, load.Average);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), load.Jobs);
+        return bytes;
     }
 
     // Origin → target: run the job on this node for a remote origin.

@@ -56,7 +56,12 @@ public sealed partial class VprocService : IAsyncDisposable
         .MapRequest(VprocMethods.ListJobs, ListJobsAsync)
         .MapRequest(VprocMethods.ReportExit, ReportExitAsync)
         .MapRequest(VprocMethods.Lookup, LookupAsync)
-        .MapRequest(VprocMethods.ResizeJob, ResizeJobAsync);
+        .MapRequest(VprocMethods.ResizeJob, ResizeJobAsync)
+        .MapRequest(VprocMethods.Load, (request, _) =>
+        {
+            RequireNode(request);
+            return ValueTask.FromResult<ReadOnlyMemory<byte>>(EncodeLoad(LoadHere()));
+        });
 
     /// <summary>
     /// Opens the cluster PID counter and this node's cgroup, kills what an earlier run of the

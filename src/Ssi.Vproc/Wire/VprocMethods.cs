@@ -36,4 +36,6 @@ public static class VprocMethods
     public const ushort Lookup = Methods.VprocFirst + 0x25;
     /// <summary>Node → node: resize the terminal of a process running on the target (<see cref="ResizeRequest"/>).</summary>
     public const ushort ResizeJob = Methods.VprocFirst + 0x26;
+    /// <summary>Node → node: how busy the target is, for <c>ssi run --any</c> (reply: f64 1-minute load average, i32 running jobs).</summary>
+    public const ushort Load = Methods.VprocFirst + 0x27;
 }

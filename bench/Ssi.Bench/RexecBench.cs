@@ -1,0 +1,145 @@
+using System.Globalization;
+using Ssi.Box;
+using Ssi.Client;
+using Ssi.Protocol;
+
+namespace Ssi.Bench;
+
+/// <summary>
+/// Remote execution side by side, all started from a shell inside node 1 of a box: a local
+/// <c>true</c>, <c>ssi run -n 2 -- true</c>, and OpenSSH (key auth, sshd inside node 2) running
+/// <c>true</c>; then stdio throughput through <c>ssi run -n 2 -- cat</c> against a local pipe,
+/// and <c>ssi ps</c> latency on 3 and 8 nodes. Each command is a fresh process, timed by bash's
+/// $EPOCHREALTIME (no fork for the clock).
+/// </summary>
+internal static class RexecBench
+{
+    private const int Runs = 200;
+    private const int SshRuns = 20;
+    private const int PsRuns = 50;
+    private const long Bytes = 1L << 30;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+
+    public static async Task RunAsync(Report report)
+    {
+        var ssid = Environment.GetEnvironmentVariable("SSI_SSID") ?? Path.Combine(AppContext.BaseDirectory, "ssid");
+        Environment.SetEnvironmentVariable("SSI_SSID", ssid);
+        var ssi = Path.Combine(Path.GetDirectoryName(ssid)!, "ssi");
+        if (!File.Exists(ssi))
+            throw new SsiException(Status.NotFound, $"no ssi CLI next to {ssid}: run through ./ssi bench rexec, which publishes it");
+
+        report.Columns("measure", "p50", "p99", "samples", "vs reference", "target");
+        Samples local, rexec, ssh, ps3;
+        double pipeMiB, ssiMiB, ssiOutMiB;
+        await using (var cluster = await BoxCluster.UpAsync(ClusterBox.NewUniqueName("b"), 3, Patience))
+        {
+            var node1 = cluster.Box.Node(1);
+            var env = $"export SSI_SOCKET={node1.SocketPath}; ";
+            await ShellAsync(node1, env + $"{ssi} run -n 2 -- true"); // warm-up: dial ICS, load caches
+            local = await TimeAsync(node1, env, "true", Runs);
+            rexec = await TimeAsync(node1, env, $"{ssi} run -n 2 -- true", Runs);
+            ssh = await SshAsync(cluster, env);
+
+            pipeMiB = await ThroughputAsync(node1, env, $"head -c {Bytes} /dev/zero | cat > /dev/null");
+            ssiMiB = await ThroughputAsync(node1, env, $"head -c {Bytes} /dev/zero | {ssi} run -n 2 -- cat > /dev/null");
+            ssiOutMiB = await ThroughputAsync(node1, env, $"{ssi} run -n 2 -- head -c {Bytes} /dev/zero > /dev/null");
+
+            for (var k = 1; k <= 3; k++)
+                await ShellAsync(node1, env + $"{ssi} run -n {k} --detach -- sleep 600 >/dev/null; {ssi} run -n {k} --detach -- sh -c 'sleep 601 & sleep 602' >/dev/null");
+            ps3 = await TimeAsync(node1, env, $"{ssi} ps >/dev/null", PsRuns);
+        }
+        Samples ps8;
+        await using (var cluster = await BoxCluster.UpAsync(ClusterBox.NewUniqueName("b"), 8, Patience + TimeSpan.FromSeconds(30)))
+        {
+            var node1 = cluster.Box.Node(1);
+            var env = $"export SSI_SOCKET={node1.SocketPath}; ";
+            for (var k = 1; k <= 8; k++)
+                await ShellAsync(node1, env + $"{ssi} run -n {k} --detach -- sleep 600 >/dev/null");
+            ps8 = await TimeAsync(node1, env, $"{ssi} ps >/dev/null", PsRuns);
+        }
+
+        report.Row("local `true` (fork+exec from bash)", Report.Us(local.P50), Report.Us(local.P99), local.Count.ToString(CultureInfo.InvariantCulture), "", "");
+        report.Row("`ssi run -n 2 -- true` (node 1 → node 2)", Report.Us(rexec.P50), Report.Us(rexec.P99), rexec.Count.ToString(CultureInfo.InvariantCulture),
+            $"{rexec.P50 / local.P50:0.0}x local", "p50 < 5 ms");
+        report.Row("`ssh node2 true` (OpenSSH, key auth)", ssh.Count == 0 ? "n/a" : Report.Us(ssh.P50), ssh.Count == 0 ? "n/a" : Report.Us(ssh.P99), ssh.Count.ToString(CultureInfo.InvariantCulture),
+            ssh.Count == 0 ? "sshd did not start" : $"ssi {ssh.P50 / rexec.P50:0}x faster", "ssi ≥ 50x faster");
+        report.Row("1 GiB local pipe (`head -c | cat`)", $"{pipeMiB:0} MiB/s", "", "1", "", "");
+        report.Row("1 GiB stdin+stdout through `ssi run -n 2 -- cat`", $"{ssiMiB:0} MiB/s", "", "1", $"{ssiMiB / pipeMiB:0.00}x local pipe", "≥ 500 MB/s");
+        report.Row("1 GiB stdout of `ssi run -n 2 -- head -c`", $"{ssiOutMiB:0} MiB/s", "", "1", $"{ssiOutMiB / pipeMiB:0.00}x local pipe", "≥ 500 MB/s");
+        report.Row("`ssi ps`, 3 nodes, 9 cluster processes", Report.Us(ps3.P50), Report.Us(ps3.P99), ps3.Count.ToString(CultureInfo.InvariantCulture), "", "");
+        report.Row("`ssi ps`, 8 nodes, 8 cluster processes", Report.Us(ps8.P50), Report.Us(ps8.P99), ps8.Count.ToString(CultureInfo.InvariantCulture), $"{ps8.P50 / ps3.P50:0.00}x 3 nodes", "");
+        report.Note("Every figure is a fresh process started by bash inside node 1's namespaces, timed with $EPOCHREALTIME; ssi is the NativeAOT CLI.");
+        report.Note("ssi run's path: CLI → node 1's ssid (origin: cluster PID, record) → ICS → node 2's ssid → posix_spawn of unshare → tini (PID 1 of a new PID namespace, own cgroup) → the program; output back the same way.");
+        report.Note("Throughput crosses two ICS hops (CLI socket → origin → target) each way.");
+    }
+
+    private static async Task<Samples> TimeAsync(BoxNode node, string env, string command, int runs)
+    {
+        var script = env + $"for i in $(seq {runs}); do s=$EPOCHREALTIME; {command}; e=$EPOCHREALTIME; echo \"$s $e\"; done";
+        var output = await ShellAsync(node, script);
+        var samples = new Samples();
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split(' ');
+            if (parts.Length == 2 && double.TryParse(parts[0], CultureInfo.InvariantCulture, out var s) && double.TryParse(parts[1], CultureInfo.InvariantCulture, out var e))
+                samples.AddMicroseconds((e - s) * 1e6);
+        }
+        return samples;
+    }
+
+    private static async Task<double> ThroughputAsync(BoxNode node, string env, string command)
+    {
+        var output = await ShellAsync(node, env + $"s=$EPOCHREALTIME; {command}; e=$EPOCHREALTIME; echo \"$s $e\"");
+        var parts = output.Trim().Split('\n')[^1].Split(' ');
+        var seconds = double.Parse(parts[1], CultureInfo.InvariantCulture) - double.Parse(parts[0], CultureInfo.InvariantCulture);
+        return Bytes / (1024.0 * 1024.0) / seconds;
+    }
+
+    private static async Task<string> ShellAsync(BoxNode node, string script)
+    {
+        var result = await node.RunAsync("bash", ["-c", script]);
+        if (result.ExitCode != 0)
+            throw new SsiException(Status.Internal, $"bench command failed on {node.Name} ({result.ExitCode}): {result.StandardError.Trim()}");
+        return result.StandardOutput;
+    }
+
+    // sshd inside node 2 with a throw-away host key and client key; ssh runs from node 1.
+    private static async Task<Samples> SshAsync(BoxCluster cluster, string env)
+    {
+        if (!File.Exists("/usr/sbin/sshd") || !File.Exists("/usr/bin/ssh"))
+            return new Samples();
+        var dir = Directory.CreateTempSubdirectory("ssi-bench-ssh").FullName;
+        var target = cluster.Box.Node(2);
+        try
+        {
+            Directory.CreateDirectory("/run/sshd");
+            await ShellAsync(cluster.Box.Node(1), $"ssh-keygen -q -t ed25519 -N '' -f {dir}/key && ssh-keygen -q -t ed25519 -N '' -f {dir}/host && cp {dir}/key.pub {dir}/authorized_keys");
+            await File.WriteAllTextAsync(Path.Combine(dir, "sshd_config"), $"""
+                Port 2222
+                ListenAddress {target.Address}
+                HostKey {dir}/host
+                AuthorizedKeysFile {dir}/authorized_keys
+                PermitRootLogin yes
+                PasswordAuthentication no
+                KbdInteractiveAuthentication no
+                UsePAM no
+                StrictModes no
+                PidFile none
+                """);
+            target.Start(new NodeCommand("bench-sshd", "/usr/sbin/sshd", ["-D", "-e", "-f", Path.Combine(dir, "sshd_config")]));
+            var ssh = $"ssh -i {dir}/key -p 2222 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR root@{target.Address}";
+            for (var attempt = 0; attempt < 50; attempt++)
+            {
+                if ((await cluster.Box.Node(1).RunAsync("bash", ["-c", ssh + " true"])).ExitCode == 0)
+                    return await TimeAsync(cluster.Box.Node(1), env, ssh + " true", SshRuns);
+                await Task.Delay(100);
+            }
+            return new Samples();
+        }
+        finally
+        {
+            await target.KillAsync("bench-sshd", 15);
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
