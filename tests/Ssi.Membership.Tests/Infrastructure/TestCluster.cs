@@ -44,7 +44,7 @@ internal sealed class TestCluster : IAsyncDisposable
         var voters = VoterPolicy.TargetVoters(count, MaxVoters);
         await WaitAsync(() => Running.All(n => n.Membership!.GetNodes().Count(x => x.State == NodeState.Up) == count
                 && n.Membership.GetClusterInfo() is { HasQuorum: true } info && info.Voters == voters),
-            TimeSpan.FromSeconds(30), $"all {count} nodes UP everywhere, {voters} voters, quorum");
+            TimeSpan.FromSeconds(90), $"all {count} nodes UP everywhere, {voters} voters, quorum");
         return nodes;
     }
 
