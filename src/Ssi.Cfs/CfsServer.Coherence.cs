@@ -26,7 +26,7 @@ public sealed partial class CfsServer
     /// Short on purpose: two nodes changing the same file or directory at once can each hold the kernel
     /// lock the other's invalidation needs, and this bound is what breaks that cycle.
     /// </summary>
-    public static readonly TimeSpan InvalidationWait = TimeSpan.FromMilliseconds(20);
+    public static readonly TimeSpan InvalidationWait = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Invalidates <paramref name="stale"/> on every holder but <paramref name="origin"/> (whose kernel already knows) and waits for them, up to <see cref="InvalidationWait"/>.</summary>
     private async ValueTask PushAsync(int origin, params Stale[] stale)

@@ -188,3 +188,26 @@ internal static unsafe partial class Sys
         return (rc == 0 ? 0 : Errno, fl);
     }
 }
+
+/// <summary>Memory mapping, for the fsx-style integrity run.</summary>
+internal static unsafe partial class Mapping
+{
+    public const int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MS_SYNC = 4;
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    public static partial nint Map(nint address, nint length, int protection, int flags, int fd, long offset);
+
+    [LibraryImport("libc", EntryPoint = "msync", SetLastError = true)]
+    public static partial int Sync(nint address, nint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    public static partial int Unmap(nint address, nint length);
+
+    /// <summary>
+    /// Copies through native code: a page fault on a mapping of a FUSE file served by this very process
+    /// must not happen in managed code, where it would block a garbage collection that the FUSE server's
+    /// threads need in order to answer the fault.
+    /// </summary>
+    [LibraryImport("libc", EntryPoint = "memcpy")]
+    public static partial nint Copy(void* destination, void* source, nint length);
+}
