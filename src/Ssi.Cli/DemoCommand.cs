@@ -53,10 +53,34 @@ internal static class DemoCommand
                     Output.Event(e);
             }
 
+            var shell = new DemoShell(name);
+            Banner("5. One process space: programs run on any node as if they ran here");
+            await shell.RunAsync("ssi run -n 2 -- seq 1 1000000 | ssi run -n 3 -- wc -l", expect: 0);
+            await shell.RunAsync("ssi run -n 2 -- sh -c 'echo running on node $SSI_NODE as cluster process $SSI_CPID; exit 7'", expect: 7);
+            var job = (await shell.RunAsync("ssi run -d -n 1 -- sh -c 'ssi run -d -n 2 -- sleep 600; ssi run -d -n 3 -- sleep 600; exec sleep 600'", expect: 0)).Trim();
+            await Task.Delay(1500, ct);
+            await shell.RunAsync("ssi ps", expect: 0);
+            await shell.RunAsync("ssi ps --tree", expect: 0);
+            await shell.RunAsync($"ssi kill -TERM -- -{job}    # the job's process group, on nodes 1, 2 and 3", expect: 0);
+            await Task.Delay(1000, ct);
+            await shell.RunAsync("ssi ps", expect: 0);
+
+            Banner("6. One filesystem: /cluster is the same tree on every node, with clusterwide locks");
+            await shell.RunAsync("ssi run -n 1 -- sh -c 'echo written on node $SSI_NODE > /cluster/hello.txt'", expect: 0);
+            await shell.RunAsync("ssi run -n 3 -- cat /cluster/hello.txt", expect: 0);
+            var holder = shell.Start("ssi run -n 2 -- flock /cluster/demo.lock sleep 3");
+            await Task.Delay(1000, ct);
+            await shell.RunAsync("ssi run -n 3 -- flock -n /cluster/demo.lock echo 'got the lock'    # node 2 holds it: fails", expect: 1);
+            await shell.RunAsync("ssi run -n 3 -- flock /cluster/demo.lock echo 'got the lock once node 2 let go'", expect: 0);
+            await holder;
+            await shell.RunAsync("ssi fs status", expect: 0);
+
             Banner("The cluster is still up");
             Console.WriteLine($"  ssi nodes            list the nodes (--json for programs, --node K for node K's view)");
             Console.WriteLine($"  ssi cluster          quorum, master, epoch");
             Console.WriteLine($"  ssi events -f        follow node events");
+            Console.WriteLine($"  ssi run -n 2 -t bash an interactive shell on node 2");
+            Console.WriteLine($"  ssi top              the cluster's processes, live");
             Console.WriteLine($"  ssi down             stop it and remove everything it made");
             return 0;
         }));
