@@ -97,23 +97,3 @@ public sealed record ClusterCredentials(string ClusterName, string ClusterId, by
 [JsonSerializable(typeof(ClusterCredentials))]
 [JsonSerializable(typeof(ClusterCredentials.JoinToken))]
 internal sealed partial class CredentialsJson : JsonSerializerContext;
-
-/// <summary>Encoding helpers for strings in handshake frames.</summary>
-internal static class WireText
-{
-    public static int Write(Span<byte> destination, string text)
-    {
-        var count = Encoding.UTF8.GetBytes(text, destination[1..]);
-        destination[0] = checked((byte)count);
-        return count + 1;
-    }
-
-    public static string Read(ref ReadOnlySpan<byte> source)
-    {
-        if (source.IsEmpty || source.Length < 1 + source[0])
-            throw new FormatException("string runs past the end of the frame");
-        var text = Encoding.UTF8.GetString(source.Slice(1, source[0]));
-        source = source[(1 + source[0])..];
-        return text;
-    }
-}
