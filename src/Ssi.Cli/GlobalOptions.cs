@@ -9,6 +9,15 @@ internal static class GlobalOptions
     {
         Description = "Address node K's daemon instead of the local one",
         Recursive = true,
+        HelpName = "K",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var node))
+                return node;
+            result.AddError($"--node takes a node number, like --node 2 (got '{text}'); 'ssi nodes' lists them");
+            return null;
+        },
     };
 
     public static readonly Option<bool> Json = new("--json")

@@ -17,6 +17,9 @@ internal static class Target
         socket ??= Environment.GetEnvironmentVariable("SSI_SOCKET") is { Length: > 0 } fromEnv ? fromEnv : null;
         if (socket is null && !File.Exists(HostSocket) && ClusterBox.List().Any(b => b.Name == box))
             return await ConnectInBoxAsync(box, node, ct);
+        if (socket is null && !File.Exists(HostSocket) && ClusterBox.List() is { Count: > 0 } boxes)
+            throw new SsiException(Status.NotFound,
+                $"there is no box '{box}' here; the boxes here are: {string.Join(", ", boxes.Select(b => b.Name))} (pick one with --box NAME or SSI_BOX)");
         socket ??= HostSocket;
         if (!File.Exists(socket))
             throw new SsiException(Status.Unavailable,
