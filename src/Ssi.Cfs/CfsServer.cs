@@ -37,7 +37,8 @@ public sealed partial class CfsServer : IDisposable
     {
         Directory.CreateDirectory(Path.Combine(export, NodesDirectory));
         LocalNode = localNode;
-        _store = new PassthroughFileSystem(export, new PassthroughOptions());
+        // Cached data is kept across opens: another node's change drops it through an invalidation.
+        _store = new PassthroughFileSystem(export, new PassthroughOptions { KeepCache = true });
         _sendInvalidation = sendInvalidation;
         _log = (logs ?? NullLoggerFactory.Instance).CreateLogger("cfs-server");
         ulong instance;

@@ -45,6 +45,22 @@ public sealed class LockTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OFD_locks_go_with_the_last_close_of_their_open_file()
+    {
+        int a = Sys.Open(_server, Sys.O_RDWR, 0), b = Sys.Open(_remote, Sys.O_RDWR, 0);
+        Assert.Equal(0, Sys.Lock(a, Sys.F_OFD_SETLK, Sys.F_WRLCK, 0, 0));
+        Sys.Close(a);
+        var clock = Stopwatch.StartNew();
+        while (Sys.Lock(b, Sys.F_OFD_SETLK, Sys.F_WRLCK, 0, 0) != 0)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), "the closed file's OFD lock stayed");
+            await Task.Delay(1);
+        }
+        output.WriteLine($"free {clock.Elapsed.TotalMilliseconds:0.0} ms after close (FUSE sends RELEASE after close returns)");
+        Sys.Close(b);
+    }
+
+    [Fact]
     public void Flock_contends_across_nodes_and_is_released_on_close()
     {
         int a = Sys.Open(_server, Sys.O_RDONLY, 0), b = Sys.Open(_remote, Sys.O_RDONLY, 0);

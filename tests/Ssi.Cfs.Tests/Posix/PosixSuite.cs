@@ -302,8 +302,9 @@ internal static unsafe class PosixSuite
             t.Errno("a write-locks 100.. (b reads it)", Sys.Lock(a, Sys.F_OFD_SETLK, Sys.F_WRLCK, 100, 0));
             t.Errno("a read-locks 100..", Sys.Lock(a, Sys.F_OFD_SETLK, Sys.F_RDLCK, 100, 0));
             t.Errno("b upgrades 100.. to write", Sys.Lock(b, Sys.F_OFD_SETLK, Sys.F_WRLCK, 100, 0));
+            // Not checked here: that a's OFD locks are gone right after close(a). FUSE sends RELEASE after
+            // close returns, so on CFS they go one round trip later (LockTests checks that they go).
             Close(a);
-            t.Errno("b upgrades after a closed", Sys.Lock(b, Sys.F_OFD_SETLK, Sys.F_WRLCK, 0, 0));
             Close(b);
             int ro = Sys.Open($"{d}/f", Sys.O_RDONLY, 0);
             t.Errno("write lock on O_RDONLY", Sys.Lock(ro, Sys.F_OFD_SETLK, Sys.F_WRLCK, 0, 0));
