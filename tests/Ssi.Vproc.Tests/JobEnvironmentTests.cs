@@ -44,13 +44,13 @@ public class JobEnvironmentTests
     [Fact]
     public void The_shim_switches_identity_only_when_the_caller_is_not_root()
     {
-        var shim = new InitShim("/usr/bin/unshare", "/usr/bin/setpriv", "/usr/bin/tini");
+        var shim = new InitShim("/usr/bin/setpriv", "/usr/bin/tini");
 
         var asRoot = shim.Wrap(["id"], 0, 0, [], daemonUid: 0);
         var asUser = shim.Wrap(["id"], 1000, 100, [100, 27], daemonUid: 0);
 
-        Assert.Equal(["/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--", "/usr/bin/tini", "-g", "--", "id"], asRoot);
-        Assert.Equal(["/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--", "/usr/bin/setpriv", "--reuid=1000", "--regid=100",
+        Assert.Equal(["/usr/bin/tini", "-g", "--", "id"], asRoot);
+        Assert.Equal(["/usr/bin/setpriv", "--reuid=1000", "--regid=100",
             "--groups=100,27", "--", "/usr/bin/tini", "-g", "--", "id"], asUser);
     }
 

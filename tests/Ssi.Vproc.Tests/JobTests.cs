@@ -11,7 +11,7 @@ public class JobTests
     [Fact]
     public async Task A_spawned_child_is_awaited_through_its_pidfd_and_reports_its_exit_code()
     {
-        using var child = Spawn.Start(new SpawnOptions { Arguments = ["/bin/sh", "-c", "exit 7"], Environment = ["PATH=/usr/bin:/bin"] });
+        using var child = await Spawn.StartAsync(new SpawnOptions { Arguments = ["/bin/sh", "-c", "exit 7"], Environment = ["PATH=/usr/bin:/bin"] });
 
         Assert.Equal(new WaitStatus(7, 0), await child.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10)));
     }
@@ -19,7 +19,7 @@ public class JobTests
     [Fact]
     public async Task A_signal_death_is_reported_as_128_plus_the_signal()
     {
-        using var child = Spawn.Start(new SpawnOptions { Arguments = ["/bin/sleep", "30"], Environment = [] });
+        using var child = await Spawn.StartAsync(new SpawnOptions { Arguments = ["/bin/sleep", "30"], Environment = [] });
 
         Assert.True(child.Signal(LibC.SIGKILL));
         Assert.Equal(new WaitStatus(137, 9), await child.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10)));
@@ -30,11 +30,12 @@ public class JobTests
     {
         var shim = InitShim.Locate();
         var (read, write) = Pipe();
-        using var handle = Spawn.Start(new SpawnOptions
+        using var handle = await Spawn.StartAsync(new SpawnOptions
         {
             Arguments = shim.Wrap(["/bin/sh", "-c", "echo $$; exit 3"], 0, 0, [], LibC.GetUid()),
             Environment = ["PATH=/usr/bin:/bin"],
             Stdout = write,
+            NewPidNamespace = true,
         });
         LibC.Close(write);
         using var output = new AsyncFd(read);
@@ -54,7 +55,7 @@ public class JobTests
         var mount = CgroupTree.FindMount();
         Assert.NotNull(mount);
         var cgroup = JobCgroup.Create(Path.Combine(mount!, "ssi", "unit-tests", $"job-{Guid.NewGuid():N}"));
-        using var handle = Spawn.Start(new SpawnOptions { Arguments = ["/bin/sh", "-c", "sleep 0.3; sleep 30 & sleep 30 & wait"], Environment = ["PATH=/usr/bin:/bin"] });
+        using var handle = await Spawn.StartAsync(new SpawnOptions { Arguments = ["/bin/sh", "-c", "sleep 0.3; sleep 30 & sleep 30 & wait"], Environment = ["PATH=/usr/bin:/bin"] });
         cgroup.Add(handle.Pid);
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (cgroup.Pids().Count < 3 && DateTime.UtcNow < deadline)

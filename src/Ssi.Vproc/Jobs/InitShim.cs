@@ -1,20 +1,20 @@
 namespace Ssi.Vproc.Jobs;
 
 /// <summary>
-/// How a cluster job is started: <c>unshare --pid --fork --kill-child</c> makes a new PID
-/// namespace, <c>setpriv</c> takes on the caller's uid and groups (only when they differ from
-/// the daemon's), and Debian's <c>tini -g</c> runs as PID 1: it forwards every signal to the
-/// program's process group, reaps orphans and exits with the program's status (128+N for
-/// signal N). A PID-namespace init ignores signals it has no handler for, hence the shim.
-/// When the program ends, PID 1 ends and the kernel kills whatever else remains in the
-/// namespace: a job lives as long as its program.
+/// How a cluster job is started: the daemon spawns it as PID 1 of a new PID namespace (see
+/// <see cref="Native.Spawn"/>), in a session of its own; <c>setpriv</c> takes on the caller's
+/// uid and groups (only when they differ from the daemon's), and Debian's <c>tini -g</c> runs
+/// as PID 1: it forwards every signal to the program's process group, reaps orphans and exits
+/// with the program's status (128+N for signal N). A PID-namespace init ignores signals it has
+/// no handler for, hence the shim. When the program ends, PID 1 ends and the kernel kills
+/// whatever else remains in the namespace: a job lives as long as its program.
 /// </summary>
-internal sealed record InitShim(string Unshare, string Setpriv, string Tini)
+internal sealed record InitShim(string Setpriv, string Tini)
 {
     /// <summary>Finds the three tools; a clear error when one is missing.</summary>
     public static InitShim Locate()
     {
-        return new InitShim(Find("unshare", "util-linux"), Find("setpriv", "util-linux"), Find("tini", "tini"));
+        return new InitShim(Find("setpriv", "util-linux"), Find("tini", "tini"));
 
         static string Find(string name, string package)
         {
@@ -31,7 +31,7 @@ internal sealed record InitShim(string Unshare, string Setpriv, string Tini)
     /// <summary>The argv that starts <paramref name="argv"/> as <paramref name="uid"/>/<paramref name="gid"/> under the shim.</summary>
     public IReadOnlyList<string> Wrap(IReadOnlyList<string> argv, uint uid, uint gid, IReadOnlyList<uint> groups, uint daemonUid)
     {
-        var list = new List<string> { Unshare, "--pid", "--fork", "--kill-child", "--" };
+        var list = new List<string>();
         if (uid != daemonUid || gid != 0 || uid != 0)
         {
             list.Add(Setpriv);

@@ -59,14 +59,14 @@ internal sealed partial class Job
     /// <summary>Completes with the exit status once the program ended and its output was delivered (or kept).</summary>
     public Task<ExitInfo> Exited => _exited.Task;
 
-    /// <summary>The shim's pid on this node (the unshare process, parent of PID 1 of the job's namespace).</summary>
+    /// <summary>The shim's pid on this node (PID 1 of the job's namespace).</summary>
     public int ShimPid => _shim.Pid;
 
     /// <summary>True when a client is attached.</summary>
     public bool IsAttached => Volatile.Read(ref _sink) is not null;
 
     /// <summary>Starts the program of <paramref name="request"/>; the caller handles errors (not found, cannot run).</summary>
-    public static Job Start(ExecRequest request, int node, InitShim shim, CgroupTree cgroups, string socket, List<string> warnings)
+    public static async Task<Job> StartAsync(ExecRequest request, int node, InitShim shim, CgroupTree cgroups, string socket, List<string> warnings)
     {
         var cpid = new ClusterPid(request.Cpid);
         var env = JobEnvironment.Build(request.Environment, request.Uid == 0, cpid, request.Group, node, socket);
@@ -88,7 +88,7 @@ internal sealed partial class Job
             if (request.Tty)
             {
                 (master, var slave) = Pipes.OpenPty(request.Rows, request.Cols);
-                handle = Spawn.Start(new SpawnOptions { Arguments = argv, Environment = env, WorkingDirectory = cwd, Terminal = slave });
+                handle = await Spawn.StartAsync(new SpawnOptions { Arguments = argv, Environment = env, WorkingDirectory = cwd, Terminal = slave, NewPidNamespace = true });
             }
             else
             {
@@ -96,10 +96,10 @@ internal sealed partial class Job
                     (stdinRead, stdinWrite) = Pipes.Create();
                 (outRead, outWrite) = Pipes.Create();
                 (errRead, errWrite) = Pipes.Create();
-                handle = Spawn.Start(new SpawnOptions
+                handle = await Spawn.StartAsync(new SpawnOptions
                 {
                     Arguments = argv, Environment = env, WorkingDirectory = cwd,
-                    Stdin = stdinRead, Stdout = outWrite, Stderr = errWrite,
+                    Stdin = stdinRead, Stdout = outWrite, Stderr = errWrite, NewPidNamespace = true,
                 });
                 Pipes.Close(ref stdinRead);
                 Pipes.Close(ref outWrite);
@@ -303,7 +303,6 @@ internal sealed partial class Job
             await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
         if (_ptyMaster >= 0)
             LibC.Close(_ptyMaster);
-        await Cgroup.RemoveAsync().ConfigureAwait(false);
         _shim.Dispose();
         var exit = new ExitInfo(status.Code, status.Signal, null);
         await _output.WaitAsync().ConfigureAwait(false);
@@ -318,6 +317,8 @@ internal sealed partial class Job
         {
             _output.Release();
         }
+        // Off the exit path: the kernel may take a moment to mark the emptied cgroup removable.
+        await Cgroup.RemoveAsync().ConfigureAwait(false);
     }
 
     private static async Task FinishAsync(IcsStream sink, ExitInfo exit)

@@ -179,6 +179,14 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "eventfd", SetLastError = true)]
     public static partial int EventFd(uint initval, int flags);
 
+    public const int CLONE_NEWPID = 0x20000000;
+
+    [LibraryImport(Lib, EntryPoint = "setns", SetLastError = true)]
+    public static partial int SetNs(int fd, int nsType);
+
+    [LibraryImport(Lib, EntryPoint = "unshare", SetLastError = true)]
+    public static partial int Unshare(int flags);
+
     [LibraryImport(Lib, EntryPoint = "getuid")]
     public static partial uint GetUid();
 

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Ssi.Vproc.Native;
 
-/// <summary>What <see cref="Spawn.Start"/> starts.</summary>
+/// <summary>What <see cref="Spawn.StartAsync"/> starts.</summary>
 internal sealed class SpawnOptions
 {
     /// <summary>argv; argv[0] must be an absolute path (no PATH search here).</summary>
@@ -26,6 +26,9 @@ internal sealed class SpawnOptions
 
     /// <summary>A pty slave path: opened as 0, 1, 2 after setsid, so it becomes the controlling terminal.</summary>
     public string? Terminal { get; init; }
+
+    /// <summary>Start the child as PID 1 of a new PID namespace (needs CAP_SYS_ADMIN).</summary>
+    public bool NewPidNamespace { get; init; }
 }
 
 /// <summary>
@@ -34,8 +37,60 @@ internal sealed class SpawnOptions
 /// </summary>
 internal static unsafe class Spawn
 {
+    private static readonly System.Collections.Concurrent.BlockingCollection<(SpawnOptions Options, TaskCompletionSource<ProcessHandle> Done)> s_inNewNamespace = [];
+    private static readonly Lazy<Thread> s_namespaceThread = new(() =>
+    {
+        var thread = new Thread(SpawnInNewNamespaces) { IsBackground = true, Name = "vproc-spawn-pidns" };
+        thread.Start();
+        return thread;
+    });
+
     /// <summary>Starts the child and returns a handle on it.</summary>
-    public static ProcessHandle Start(SpawnOptions options)
+    public static Task<ProcessHandle> StartAsync(SpawnOptions options)
+    {
+        if (!options.NewPidNamespace)
+            return Task.FromResult(StartHere(options));
+        _ = s_namespaceThread.Value;
+        var done = new TaskCompletionSource<ProcessHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
+        s_inNewNamespace.Add((options, done));
+        return done.Task;
+    }
+
+    // unshare(CLONE_NEWPID) changes only the calling thread's namespace for children, and
+    // glibc's posix_spawn (CLONE_VM|CLONE_VFORK, no CLONE_SIGHAND) may enter it: the child is
+    // PID 1 of a fresh namespace, with no fork of this multithreaded runtime. One thread does
+    // it for every spawn, and goes back to its own namespace right after: the kernel refuses
+    // to create threads (CLONE_THREAD) from a thread whose children would land elsewhere.
+    private static void SpawnInNewNamespaces()
+    {
+        var own = File.OpenHandle("/proc/thread-self/ns/pid");
+        foreach (var (options, done) in s_inNewNamespace.GetConsumingEnumerable())
+        {
+            ProcessHandle? handle = null;
+            Exception? error = null;
+            try
+            {
+                if (LibC.Unshare(LibC.CLONE_NEWPID) != 0)
+                    throw new IOException($"unshare(CLONE_NEWPID) failed: errno {LibC.Errno} (cluster processes need root)");
+                handle = StartHere(options);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+            finally
+            {
+                if (LibC.SetNs((int)own.DangerousGetHandle(), LibC.CLONE_NEWPID) != 0)
+                    Environment.FailFast($"vproc: cannot return the spawning thread to its PID namespace: errno {LibC.Errno}");
+            }
+            if (error is null)
+                done.TrySetResult(handle!);
+            else
+                done.TrySetException(error);
+        }
+    }
+
+    private static ProcessHandle StartHere(SpawnOptions options)
     {
         var arena = new List<IntPtr>();
         byte* fileActions = (byte*)NativeMemory.AllocZeroed(LibC.SpawnFileActionsSize);

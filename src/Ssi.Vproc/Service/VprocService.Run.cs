@@ -126,7 +126,7 @@ public sealed partial class VprocService
         Job job;
         try
         {
-            job = Job.Start(exec, LocalNode, _shim!, _cgroups!, _options.Socket, warnings);
+            job = await Job.StartAsync(exec, LocalNode, _shim!, _cgroups!, _options.Socket, warnings).ConfigureAwait(false);
         }
         catch (Exception e) when (e is FileNotFoundException or IOException or UnauthorizedAccessException)
         {
