@@ -57,10 +57,10 @@ public sealed partial class CfsClient : IFileSystem
     /// <summary>Raised (once) when the server answers as another instance: this client's node ids are void.</summary>
     public event Action<CfsClient>? Stale;
 
-    /// <summary>Asks the server for its instance (and so announces this node).</summary>
-    public static async Task<ulong> AttachAsync(ICfsServerLink link, TimeSpan timeout, CancellationToken ct)
+    /// <summary>Asks the server for its instance (and so announces node <paramref name="localNode"/> and its new mount).</summary>
+    public static async Task<ulong> AttachAsync(ICfsServerLink link, int localNode, TimeSpan timeout, CancellationToken ct)
     {
-        var reply = await link.RequestAsync(CfsMethods.Attach, ReadOnlyMemory<byte>.Empty, timeout, ct).ConfigureAwait(false);
+        var reply = await link.RequestAsync(CfsMethods.Attach, new CfsWriter(4).U32((uint)localNode).Written, timeout, ct).ConfigureAwait(false);
         var r = new CfsReader(reply);
         int error = r.I32();
         if (error != 0)
@@ -123,7 +123,7 @@ public sealed partial class CfsClient : IFileSystem
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch = new CfsWriter(4096);
-            batch.U64(Instance);
+            batch.U64(Instance).U32((uint)LocalNode);
             int count = 0;
             while (count < 4096 && reader.TryRead(out var forget))
             {
@@ -139,7 +139,7 @@ public sealed partial class CfsClient : IFileSystem
     private CfsWriter Begin(CfsOp op, in FuseRequestContext context, out ulong request)
     {
         request = (ulong)Interlocked.Increment(ref _nextRequest);
-        return new CfsWriter(128).U8((byte)op).U64(Instance).U64(request).U32(context.Uid).U32(context.Gid).U32(context.Pid);
+        return new CfsWriter(128).U8((byte)op).U64(Instance).U32((uint)LocalNode).U64(request).U32(context.Uid).U32(context.Gid).U32(context.Pid);
     }
 
     /// <summary>
@@ -166,7 +166,7 @@ public sealed partial class CfsClient : IFileSystem
                 {
                     await Task.WhenAny(pending, Task.Delay(interrupt.IsCancellationRequested ? 250 : Timeout.Infinite, interrupt)).ConfigureAwait(false);
                     if (interrupt.IsCancellationRequested && !pending.IsCompleted)
-                        await _link.SendAsync(CfsMethods.Cancel, new CfsWriter(8).U64(requestId).Written).ConfigureAwait(false);
+                        await _link.SendAsync(CfsMethods.Cancel, new CfsWriter(12).U32((uint)LocalNode).U64(requestId).Written).ConfigureAwait(false);
                 }
                 reply = await pending.ConfigureAwait(false);
             }

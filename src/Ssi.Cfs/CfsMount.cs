@@ -121,7 +121,7 @@ public sealed class CfsMount : IAsyncDisposable
 
     private async Task RemountAsync(CancellationToken ct)
     {
-        ulong instance = await CfsClient.AttachAsync(_link, TimeSpan.FromSeconds(2), ct).ConfigureAwait(false);
+        ulong instance = await CfsClient.AttachAsync(_link, LocalNode, TimeSpan.FromSeconds(2), ct).ConfigureAwait(false);
         // ICS completes requests inline on its receive loop; mounting blocks until the kernel's first
         // requests are answered, and their answers arrive on that same loop.
         await Task.Yield();

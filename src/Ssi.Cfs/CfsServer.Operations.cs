@@ -6,11 +6,12 @@ namespace Ssi.Cfs;
 /// <summary>The operations: decode, carry out on the store as the caller, track, invalidate, encode.</summary>
 public sealed partial class CfsServer
 {
-    private async ValueTask<ReadOnlyMemory<byte>> OperateAsync(int client, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    private async ValueTask<ReadOnlyMemory<byte>> OperateAsync(int peer, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
         var r = new CfsReader(payload);
         var op = (CfsOp)r.U8();
         ulong instance = r.U64();
+        int client = ClientOf(peer, (int)r.U32());
         ulong request = r.U64();
         uint uid = r.U32(), gid = r.U32(), pid = r.U32();
         if (instance != Instance)

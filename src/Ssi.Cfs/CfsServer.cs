@@ -67,23 +67,26 @@ public sealed partial class CfsServer : IDisposable
         router.MapOneWay(CfsMethods.Cancel, (peer, method, payload) => HandleOneWay(peer.Node, method, payload));
     }
 
-    /// <summary>Serves one request from client node <paramref name="client"/>.</summary>
-    public ValueTask<ReadOnlyMemory<byte>> HandleRequestAsync(int client, ushort method, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    /// <summary>
+    /// Serves one request from node <paramref name="peer"/> (as ICS identified it; 0 for a connection made
+    /// before the node had its number, in which case the number the client states is used).
+    /// </summary>
+    public ValueTask<ReadOnlyMemory<byte>> HandleRequestAsync(int peer, ushort method, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
         switch (method)
         {
             case CfsMethods.Attach:
-                return AttachClientAsync(client);
+                return AttachClientAsync(payload.Length >= 4 ? ClientOf(peer, (int)new CfsReader(payload).U32()) : peer);
             case CfsMethods.ServerStatus:
                 return new(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(GetStatus(), CfsJson.Default.CfsServerStatus));
             case CfsMethods.Operation:
                 try
                 {
-                    return OperateAsync(client, payload, ct);
+                    return OperateAsync(peer, payload, ct);
                 }
                 catch (InvalidDataException e)
                 {
-                    _log.LogWarning("malformed CFS request from node {Node}: {Reason}", client, e.Message);
+                    _log.LogWarning("malformed CFS request from node {Node}: {Reason}", peer, e.Message);
                     return new(Reply(Errno.EPROTO));
                 }
             default:
@@ -91,8 +94,8 @@ public sealed partial class CfsServer : IDisposable
         }
     }
 
-    /// <summary>Handles a one-way message (forget, cancel) from client node <paramref name="client"/>.</summary>
-    public void HandleOneWay(int client, ushort method, ReadOnlyMemory<byte> payload)
+    /// <summary>Handles a one-way message (forget, cancel) from node <paramref name="peer"/>.</summary>
+    public void HandleOneWay(int peer, ushort method, ReadOnlyMemory<byte> payload)
     {
         try
         {
@@ -100,6 +103,7 @@ public sealed partial class CfsServer : IDisposable
             if (method == CfsMethods.Forget)
             {
                 ulong instance = r.U64();
+                int client = ClientOf(peer, (int)r.U32());
                 if (instance != Instance)
                     return;
                 while (r.Remaining >= 16)
@@ -107,14 +111,18 @@ public sealed partial class CfsServer : IDisposable
             }
             else if (method == CfsMethods.Cancel)
             {
+                int client = ClientOf(peer, (int)r.U32());
                 CancelWait(client, r.U64());
             }
         }
         catch (InvalidDataException e)
         {
-            _log.LogWarning("malformed CFS message from node {Node}: {Reason}", client, e.Message);
+            _log.LogWarning("malformed CFS message from node {Node}: {Reason}", peer, e.Message);
         }
     }
+
+    /// <summary>The client node: the number ICS authenticated, or the one the (authenticated) client states on a connection made before it was numbered.</summary>
+    private static int ClientOf(int peer, int stated) => stated > 0 ? stated : peer;
 
     /// <summary>Closes the store (every backing descriptor).</summary>
     public void Dispose()

@@ -110,7 +110,8 @@ public class CfsTests(ITestOutputHelper output)
 
         var clock = Stopwatch.StartNew();
         await box.Cluster.KillDaemonAsync(2);
-        await WaitForAsync(async () => (await box.Box.Node(3).RunAsync("flock", "-n", "/cluster/lk", "-c", "true")).Succeeded, "the dead node's lock was released");
+        await WaitForAsync(async () => (await box.Box.Node(3).RunAsync("flock", "-n", "/cluster/lk", "-c", "true")).Succeeded,
+            () => "the dead node's lock was released; node 1's CFS log:\n" + CfsLog(box.Box.Node(1)));
         output.WriteLine($"lock of dead node 2 released after {clock.ElapsedMilliseconds} ms");
         await box.Box.Node(2).KillAsync("locker");
 
@@ -155,13 +156,23 @@ public class CfsTests(ITestOutputHelper output)
         await WaitForAsync(() => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Contains(line)), $"{process} on node {node.Number} printed {line}");
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
+    private static Task WaitForAsync(Func<Task<bool>> condition, string what) => WaitForAsync(condition, () => what);
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, Func<string> what)
     {
         var clock = Stopwatch.StartNew();
         while (!await condition())
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"timed out waiting until {what}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"timed out waiting until {what()}");
             await Task.Delay(100);
         }
+    }
+
+    private static string CfsLog(BoxNode node)
+    {
+        var log = Path.Combine(node.StateDirectory, "ssid.log");
+        return File.Exists(log)
+            ? string.Join("\n", File.ReadLines(log).Where(l => l.Contains("cfs", StringComparison.OrdinalIgnoreCase) || l.Contains("clms", StringComparison.Ordinal)).TakeLast(30))
+            : "(no log)";
     }
 }

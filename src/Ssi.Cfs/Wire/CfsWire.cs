@@ -5,8 +5,8 @@ namespace Ssi.Cfs.Wire;
 /// <summary>Encodings of the FUSE model types shared by the CFS client and server.</summary>
 internal static class CfsWire
 {
-    /// <summary>Request header size after the method: op, server instance, request id, uid, gid, pid.</summary>
-    public const int RequestHeaderSize = 1 + 8 + 8 + 4 + 4 + 4;
+    /// <summary>Request header size: op, server instance, client node, request id, uid, gid, pid.</summary>
+    public const int RequestHeaderSize = 1 + 8 + 4 + 8 + 4 + 4 + 4;
 
     /// <summary>An errno in a reply that is not the file system's answer: the request named another server instance.</summary>
     public const int StaleInstance = -116;
