@@ -232,7 +232,7 @@ internal sealed partial class Job
     private async Task PumpAsync(AsyncFd from, OutputKind kind)
     {
         await _gate.Task.ConfigureAwait(false);
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(OutputFrames.HeaderSize + ChunkBytes);
         try
         {
             while (true)
@@ -240,7 +240,7 @@ internal sealed partial class Job
                 int n;
                 try
                 {
-                    n = await from.ReadAsync(buffer).ConfigureAwait(false);
+                    n = await from.ReadAsync(buffer.AsMemory(OutputFrames.HeaderSize)).ConfigureAwait(false);
                 }
                 catch (IOException)
                 {
@@ -249,7 +249,7 @@ internal sealed partial class Job
                 if (n == 0)
                     break;
                 Interlocked.Increment(ref _delivering);
-                await DeliverAsync(kind, buffer.AsMemory(0, n)).ConfigureAwait(false);
+                await DeliverAsync(kind, buffer, n).ConfigureAwait(false);
                 Interlocked.Decrement(ref _delivering);
                 Volatile.Write(ref _lastOutput, Environment.TickCount64);
             }
@@ -262,8 +262,9 @@ internal sealed partial class Job
     }
 
     // The output lock keeps frames whole and ordered, and makes attach-and-replay atomic.
-    private async Task DeliverAsync(OutputKind kind, ReadOnlyMemory<byte> data)
+    private async Task DeliverAsync(OutputKind kind, byte[] frame, int length)
     {
+        var data = frame.AsMemory(OutputFrames.HeaderSize, length);
         await _output.WaitAsync().ConfigureAwait(false);
         try
         {
@@ -271,7 +272,7 @@ internal sealed partial class Job
             {
                 try
                 {
-                    await OutputFrames.WriteAsync(sink, kind, data).ConfigureAwait(false);
+                    await sink.WriteAsync(OutputFrames.Frame(frame, kind, length)).ConfigureAwait(false);
                     return;
                 }
                 catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)

@@ -337,7 +337,7 @@ public sealed partial class VprocService
                 _records.End(cpid.Value, Parse(f.Payload, VprocJson.Default.ExitInfo));
             try
             {
-                await OutputFrames.WriteAsync(client, f.Kind, f.Payload, ct).ConfigureAwait(false);
+                await client.WriteAsync(reader.Raw, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
             {

@@ -32,15 +32,30 @@ public static class OutputFrames
     /// <summary>Largest payload accepted.</summary>
     public const int MaxPayload = 1 << 20;
 
-    /// <summary>Writes one frame (header and payload; callers serialise concurrent writers).</summary>
+    /// <summary>Writes one frame in one write (callers serialise concurrent writers).</summary>
     public static async ValueTask WriteAsync(Stream stream, OutputKind kind, ReadOnlyMemory<byte> payload, CancellationToken ct = default)
     {
-        var header = new byte[HeaderSize];
-        header[0] = (byte)kind;
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(1), (uint)payload.Length);
-        await stream.WriteAsync(header, ct).ConfigureAwait(false);
-        if (!payload.IsEmpty)
-            await stream.WriteAsync(payload, ct).ConfigureAwait(false);
+        var frame = ArrayPool<byte>.Shared.Rent(HeaderSize + payload.Length);
+        try
+        {
+            payload.Span.CopyTo(frame.AsSpan(HeaderSize));
+            await stream.WriteAsync(Frame(frame, kind, payload.Length), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    /// <summary>
+    /// Writes the header in front of a payload already placed at <see cref="HeaderSize"/> in
+    /// <paramref name="buffer"/>, and returns the whole frame: bulk output is framed without a copy.
+    /// </summary>
+    public static ReadOnlyMemory<byte> Frame(byte[] buffer, OutputKind kind, int payloadLength)
+    {
+        buffer[0] = (byte)kind;
+        BinaryPrimitives.WriteUInt32LittleEndian(buffer.AsSpan(1), (uint)payloadLength);
+        return buffer.AsMemory(0, HeaderSize + payloadLength);
     }
 
     /// <summary>Encodes a JSON frame payload.</summary>
@@ -54,29 +69,37 @@ public static class OutputFrames
 /// <summary>Reads output frames from a stream into a reusable pooled buffer.</summary>
 public sealed class OutputFrameReader(Stream stream) : IDisposable
 {
-    private readonly byte[] _header = new byte[OutputFrames.HeaderSize];
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
+    private int _length;
+
+    /// <summary>The last frame read, header included (to pass it on unchanged).</summary>
+    public ReadOnlyMemory<byte> Raw => _buffer.AsMemory(0, _length);
 
     /// <summary>The next frame, or null at a clean end of stream; the payload is valid until the next call.</summary>
     /// <exception cref="IOException">The stream broke or ended inside a frame.</exception>
     public async ValueTask<(OutputKind Kind, ReadOnlyMemory<byte> Payload)?> ReadAsync(CancellationToken ct = default)
     {
-        var got = await FillAsync(_header, ct).ConfigureAwait(false);
+        _length = 0;
+        var got = await FillAsync(_buffer.AsMemory(0, OutputFrames.HeaderSize), ct).ConfigureAwait(false);
         if (got == 0)
             return null;
         if (got < OutputFrames.HeaderSize)
             throw new IOException("the stream ended inside a frame header");
-        var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1));
+        var kind = (OutputKind)_buffer[0];
+        var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(_buffer.AsSpan(1));
         if (length > OutputFrames.MaxPayload)
             throw new IOException($"output frame of {length} bytes is too large");
-        if (_buffer.Length < length)
+        if (_buffer.Length < OutputFrames.HeaderSize + length)
         {
+            var larger = ArrayPool<byte>.Shared.Rent(OutputFrames.HeaderSize + length);
+            _buffer.AsSpan(0, OutputFrames.HeaderSize).CopyTo(larger);
             ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = ArrayPool<byte>.Shared.Rent(length);
+            _buffer = larger;
         }
-        if (await FillAsync(_buffer.AsMemory(0, length), ct).ConfigureAwait(false) < length)
+        if (await FillAsync(_buffer.AsMemory(OutputFrames.HeaderSize, length), ct).ConfigureAwait(false) < length)
             throw new IOException("the stream ended inside a frame");
-        return ((OutputKind)_header[0], _buffer.AsMemory(0, length));
+        _length = OutputFrames.HeaderSize + length;
+        return (kind, _buffer.AsMemory(OutputFrames.HeaderSize, length));
     }
 
     private async ValueTask<int> FillAsync(Memory<byte> target, CancellationToken ct)
