@@ -40,8 +40,7 @@ internal static class FsCommands
         else
             AnsiConsole.MarkupLine("[red]server unreachable[/]: operations on /cluster fail with ENOTCONN until it returns");
         var held = cluster.Server?.Clients.ToDictionary(c => c.Node) ?? [];
-        var table = new Table().Border(TableBorder.Simple)
-            .AddColumns("NODE", "MOUNT", "STATE", "MOUNTS", "REQUESTS", "INVALIDATIONS", "NODES HELD", "OPEN FILES", "OPEN DIRS", "LOCK OWNERS", "LOCK WAITS");
+        var table = new Table().Border(TableBorder.Simple).AddColumns("NODE", "MOUNT", "STATE", "OPS", "INVAL", "HELD", "OPEN", "LOCKS");
         foreach (var n in cluster.Nodes.OrderBy(n => n.Node))
         {
             held.TryGetValue(n.Node, out var h);
@@ -51,11 +50,13 @@ internal static class FsCommands
                 "detached" => "[red]detached[/]",
                 _ => $"[yellow]{Markup.Escape(n.State)}[/]",
             };
-            table.AddRow(n.Node.ToString(), Markup.Escape(n.MountPoint), state, n.Mounts.ToString(), n.Requests.ToString(), n.Invalidations.ToString(),
-                h?.Nodes.ToString() ?? "-", h?.OpenFiles.ToString() ?? "-", h?.OpenDirectories.ToString() ?? "-",
-                h?.LockOwners.ToString() ?? "-", h?.LockWaits.ToString() ?? "-");
+            if (n.Mounts > 1)
+                state += $" ({n.Mounts} mounts)";
+            table.AddRow(n.Node.ToString(), Markup.Escape(n.MountPoint), state, n.Requests.ToString(), n.Invalidations.ToString(),
+                h?.Nodes.ToString() ?? "-", h is null ? "-" : $"{h.OpenFiles}/{h.OpenDirectories}", h is null ? "-" : $"{h.LockOwners}/{h.LockWaits}");
         }
         AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("[grey]OPS: operations sent to the server; INVAL: invalidations applied; HELD: nodes its kernel holds; OPEN: files/directories; LOCKS: lock owners/waiting requests[/]");
         foreach (var problem in cluster.Unreachable)
             AnsiConsole.MarkupLine($"[yellow]unreachable[/] {Markup.Escape(problem)}");
         foreach (var n in cluster.Nodes.Where(n => n.Error is not null && n.State != "attached"))
