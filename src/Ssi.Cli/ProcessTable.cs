@@ -30,18 +30,24 @@ internal static class ProcessTable
         return t.TotalHours >= 1 ? $"{(int)t.TotalHours}:{t.Minutes:00}:{t.Seconds:00}" : $"{t.Minutes}:{t.Seconds:00}";
     }
 
-    // Each job's processes under its program, by parent pid; ordinary processes after.
+    // Each cluster process group with its leader's job first and the group's other jobs (started
+    // from inside it, on any node) under it; each job's processes under its program, by parent
+    // pid; ordinary processes after.
     private static IEnumerable<(ProcessRow Row, int Depth)> Tree(IReadOnlyList<ProcessRow> rows)
     {
-        foreach (var job in rows.Where(r => r.Cpid != 0).GroupBy(r => (r.Cpid, r.Node)))
+        foreach (var group in rows.Where(r => r.Cpid != 0).GroupBy(r => r.Group).OrderBy(g => g.Key))
         {
-            var members = job.ToList();
-            var pids = members.Select(m => m.Pid).ToHashSet();
-            var roots = members.Where(m => !pids.Contains(m.ParentPid)).OrderBy(m => m.Id == m.Cpid.ToString(CultureInfo.InvariantCulture) ? 0 : 1).ThenBy(m => m.Pid);
-            foreach (var root in roots)
+            foreach (var job in group.GroupBy(r => (r.Cpid, r.Node)).OrderBy(j => j.Key.Cpid == group.Key ? 0 : 1).ThenBy(j => j.Key.Cpid))
             {
-                foreach (var item in Walk(root, members, 0))
-                    yield return item;
+                var offset = job.Key.Cpid == group.Key || group.All(r => r.Cpid != group.Key) ? 0 : 1;
+                var members = job.ToList();
+                var pids = members.Select(m => m.Pid).ToHashSet();
+                var roots = members.Where(m => !pids.Contains(m.ParentPid)).OrderBy(m => m.Id == m.Cpid.ToString(CultureInfo.InvariantCulture) ? 0 : 1).ThenBy(m => m.Pid);
+                foreach (var root in roots)
+                {
+                    foreach (var item in Walk(root, members, offset))
+                        yield return item;
+                }
             }
         }
         foreach (var row in rows.Where(r => r.Cpid == 0))
