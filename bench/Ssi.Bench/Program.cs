@@ -7,6 +7,8 @@ var benches = new Dictionary<string, Func<Report, Task>>
 {
     ["ics"] = IcsBench.RunAsync,
     ["membership"] = MembershipBench.RunAsync,
+    ["rexec"] = RexecBench.RunAsync,
+    ["cfs"] = CfsBench.RunAsync,
 };
 
 // Same socket setting as ssid: the client side of ICS gets the same treatment (see Ssi.Daemon/Program.cs).
