@@ -4,7 +4,8 @@ namespace Ssi.Cfs.Tests;
 
 /// <summary>
 /// Helper modes for tests that need another process (the test runner does not use this entry point):
-/// <c>lock FILE</c> takes a write lock on all of FILE with F_SETLKW, prints LOCKED and waits to be killed.
+/// <c>lock FILE</c> takes a write lock on all of FILE with F_SETLKW, prints LOCKED and waits to be killed;
+/// <c>posix DIRECTORY</c> runs the POSIX conformance suite there and prints every case's transcript.
 /// </summary>
 public static class Program
 {
@@ -23,7 +24,20 @@ public static class Program
             await Task.Delay(Timeout.Infinite);
             return 0;
         }
-        Console.Error.WriteLine("usage: lock FILE");
+        if (args is ["posix", string directory])
+        {
+            // The conformance suite in DIRECTORY, one subdirectory per case: what the cluster tests run on box nodes.
+            for (int i = 0; i < PosixSuite.Cases.Count; i++)
+            {
+                var c = PosixSuite.Cases[i];
+                string caseDirectory = Path.Combine(directory, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                Directory.CreateDirectory(caseDirectory);
+                Console.WriteLine($"### {c}");
+                Console.Write(PosixSuite.Run(c, caseDirectory));
+            }
+            return 0;
+        }
+        Console.Error.WriteLine("usage: lock FILE | posix DIRECTORY");
         return 2;
     }
 }
