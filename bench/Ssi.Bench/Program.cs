@@ -23,6 +23,8 @@ try
             return 0;
         case ["ics-client", .. var rest]:
             return await IcsBench.ClientAsync(rest);
+        case ["cfs-workload", .. var rest]:
+            return CfsBench.Workload(rest);
     }
 
     var names = args.Length == 0 ? benches.Keys.ToArray() : args;
