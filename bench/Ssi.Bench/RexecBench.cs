@@ -29,6 +29,7 @@ internal static class RexecBench
             throw new SsiException(Status.NotFound, $"no ssi CLI next to {ssid}: run through ./ssi bench rexec, which publishes it");
 
         report.Columns("measure", "p50", "p99", "samples", "vs reference", "target");
+        var loadBefore = File.ReadAllText("/proc/loadavg").Split(' ')[0];
         Samples local, rexec, ssh, ps3;
         double pipeMiB, ssiMiB, ssiOutMiB;
         await using (var cluster = await BoxCluster.UpAsync(ClusterBox.NewUniqueName("b"), 3, Patience))
@@ -36,7 +37,7 @@ internal static class RexecBench
             var node1 = cluster.Box.Node(1);
             var env = $"export SSI_SOCKET={node1.SocketPath}; ";
             await ShellAsync(node1, env + $"{ssi} run -n 2 -- true"); // warm-up: dial ICS, load caches
-            local = await TimeAsync(node1, env, "true", Runs);
+            local = await TimeAsync(node1, env, "/bin/true", Runs);
             rexec = await TimeAsync(node1, env, $"{ssi} run -n 2 -- true", Runs);
             ssh = await SshAsync(cluster, env);
 
@@ -58,19 +59,20 @@ internal static class RexecBench
             ps8 = await TimeAsync(node1, env, $"{ssi} ps >/dev/null", PsRuns);
         }
 
-        report.Row("local `true` (fork+exec from bash)", Report.Us(local.P50), Report.Us(local.P99), local.Count.ToString(CultureInfo.InvariantCulture), "", "");
+        report.Row("local `/bin/true` (fork+exec from bash)", Report.Us(local.P50), Report.Us(local.P99), local.Count.ToString(CultureInfo.InvariantCulture), "", "");
         report.Row("`ssi run -n 2 -- true` (node 1 → node 2)", Report.Us(rexec.P50), Report.Us(rexec.P99), rexec.Count.ToString(CultureInfo.InvariantCulture),
             $"{rexec.P50 / local.P50:0.0}x local", "p50 < 5 ms");
         report.Row("`ssh node2 true` (OpenSSH, key auth)", ssh.Count == 0 ? "n/a" : Report.Us(ssh.P50), ssh.Count == 0 ? "n/a" : Report.Us(ssh.P99), ssh.Count.ToString(CultureInfo.InvariantCulture),
             ssh.Count == 0 ? "sshd did not start" : $"ssi {ssh.P50 / rexec.P50:0}x faster", "ssi ≥ 50x faster");
-        report.Row("1 GiB local pipe (`head -c | cat`)", $"{pipeMiB:0} MiB/s", "", "1", "", "");
+        report.Row("1 GiB local pipe (`head -c` piped to `cat`)", $"{pipeMiB:0} MiB/s", "", "1", "", "");
         report.Row("1 GiB stdin+stdout through `ssi run -n 2 -- cat`", $"{ssiMiB:0} MiB/s", "", "1", $"{ssiMiB / pipeMiB:0.00}x local pipe", "≥ 500 MB/s");
         report.Row("1 GiB stdout of `ssi run -n 2 -- head -c`", $"{ssiOutMiB:0} MiB/s", "", "1", $"{ssiOutMiB / pipeMiB:0.00}x local pipe", "≥ 500 MB/s");
         report.Row("`ssi ps`, 3 nodes, 9 cluster processes", Report.Us(ps3.P50), Report.Us(ps3.P99), ps3.Count.ToString(CultureInfo.InvariantCulture), "", "");
         report.Row("`ssi ps`, 8 nodes, 8 cluster processes", Report.Us(ps8.P50), Report.Us(ps8.P99), ps8.Count.ToString(CultureInfo.InvariantCulture), $"{ps8.P50 / ps3.P50:0.00}x 3 nodes", "");
         report.Note("Every figure is a fresh process started by bash inside node 1's namespaces, timed with $EPOCHREALTIME; ssi is the NativeAOT CLI.");
-        report.Note("ssi run's path: CLI → node 1's ssid (origin: cluster PID, record) → ICS → node 2's ssid → posix_spawn of unshare → tini (PID 1 of a new PID namespace, own cgroup) → the program; output back the same way.");
+        report.Note("ssi run's path: CLI → node 1's ssid (origin: cluster PID, record) → ICS → node 2's ssid → posix_spawn into a new PID namespace → tini (PID 1, own cgroup) → the program; output back the same way.");
         report.Note("Throughput crosses two ICS hops (CLI socket → origin → target) each way.");
+        report.Note($"Machine load average (1 min) {loadBefore} before, {File.ReadAllText("/proc/loadavg").Split(' ')[0]} after, on {Environment.ProcessorCount} cores shared with other work: latencies are inflated accordingly.");
     }
 
     private static async Task<Samples> TimeAsync(BoxNode node, string env, string command, int runs)
