@@ -213,6 +213,13 @@ public partial class VprocTests(ITestOutputHelper output)
             var screen = await WaitForScreenAsync(shell, session, "sum=42");
             Assert.Contains("node=2 tty=/dev/pts/", screen);
 
+            await shell.RunAsync($"tmux {session} send-keys 'echo size=$(stty size)' Enter");
+            await WaitForScreenAsync(shell, session, "size=30 100");
+            await shell.RunAsync($"tmux {session} resize-window -x 120 -y 40");
+            await Task.Delay(500);
+            await shell.RunAsync($"tmux {session} send-keys 'echo resized=$(stty size)' Enter");
+            await WaitForScreenAsync(shell, session, "resized=40 120");
+
             await shell.RunAsync($"tmux {session} send-keys 'sleep 100' Enter");
             await Task.Delay(500);
             await shell.RunAsync($"tmux {session} send-keys C-c");
@@ -221,6 +228,43 @@ public partial class VprocTests(ITestOutputHelper output)
 
             await shell.RunAsync($"tmux {session} send-keys 'exit 3' Enter");
             await WaitForScreenAsync(shell, session, "ssi-exit=3");
+        }
+        finally
+        {
+            await shell.RunAsync($"tmux {session} kill-server");
+        }
+    }
+
+    [Fact]
+    public async Task A_program_gets_SIGHUP_when_its_ssi_run_goes_away()
+    {
+        var shell = await UpAsync();
+        await using var box = shell.Box;
+        using var run = shell.Start("exec ssi run -n 2 -- sh -c 'trap \"exit 42\" HUP; while :; do sleep 0.05; done'");
+        var listed = await shell.WaitForPsAsync(rows => rows.Any(r => r.Command.Contains("trap", StringComparison.Ordinal)), "the trapping shell");
+        var cpid = listed.Processes.First(r => r.Command.Contains("trap", StringComparison.Ordinal)).Cpid;
+
+        run.Kill();
+        await shell.WaitForPsAsync(rows => rows.All(r => r.Cpid != cpid), "the program gone");
+
+        var where = await shell.RunAsync($"ssi where --json {cpid}");
+        Assert.Contains("\"code\":42", where.Out);
+    }
+
+    [Fact]
+    public async Task Top_shows_the_clusters_processes_and_quits_on_q()
+    {
+        var shell = await UpAsync();
+        await using var box = shell.Box;
+        var cpid = await shell.DetachAsync("-n 3", "sleep 300");
+        var session = $"-L top-{box.Box.Name} -f /dev/null";
+        await shell.RunAsync($"tmux {session} new-session -d -x 120 -y 30 'ssi top; echo top-exit=$?; sleep 30'");
+        try
+        {
+            var screen = await WaitForScreenAsync(shell, session, cpid.ToString());
+            Assert.Contains("sleep 300", screen);
+            await shell.RunAsync($"tmux {session} send-keys q");
+            await WaitForScreenAsync(shell, session, "top-exit=0");
         }
         finally
         {
