@@ -65,6 +65,8 @@ public partial class VprocTests(ITestOutputHelper output)
         var missing = await shell.RunAsync("ssi run -n 2 -- no-such-command-here");
         Assert.Equal(ExitCodes.NotFound, missing.Exit);
         Assert.Contains("command not found on node 2", missing.Err);
+        var head = await shell.RunAsync("seq 1 1000000 | ssi run -n 2 -- head -3");
+        Assert.Equal((0, "1\n2\n3\n"), (head.Exit, head.Out));
         var split = await shell.RunAsync("ssi run -n 3 -- sh -c 'echo out; echo err >&2'");
         Assert.Equal(("out\n", "err\n"), (split.Out, split.Err));
     }

@@ -17,6 +17,8 @@ internal sealed partial class Job
     private const int ChunkBytes = 128 * 1024;
 
     private readonly SemaphoreSlim _output = new(1, 1);
+    // A run's client and an attached one may both type into a pty.
+    private readonly SemaphoreSlim _stdinWriter = new(1, 1);
     private readonly Queue<(OutputKind Kind, byte[] Data)> _ring = new();
     private readonly TaskCompletionSource<ExitInfo> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // Output is not read before the first client attaches (or the job is known to be detached),
@@ -195,7 +197,12 @@ internal sealed partial class Job
         _gate.TrySetResult();
     }
 
-    /// <summary>Copies what the client sends into the program's stdin; closes stdin at the client's end of input if asked.</summary>
+    /// <summary>
+    /// Copies what the client sends into the program's stdin; closes stdin at the client's end of
+    /// input if asked. A failure to read the client means it is gone (the exception propagates);
+    /// a failure to write means the program closed its stdin or ended: the rest is not read, as
+    /// with a pipe whose reader went away.
+    /// </summary>
     public async Task PumpStdinAsync(Stream from, bool closeAtEnd, CancellationToken ct)
     {
         if (_stdin is null)
@@ -208,13 +215,22 @@ internal sealed partial class Job
                 var n = await from.ReadAsync(buffer, ct).ConfigureAwait(false);
                 if (n == 0)
                     break;
-                await _stdin.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                await _stdinWriter.WaitAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    await _stdin.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException)
+                {
+                    return;
+                }
+                finally
+                {
+                    _stdinWriter.Release();
+                }
             }
             if (closeAtEnd && !Request.Tty)
                 _stdin.Dispose();
-        }
-        catch (IOException) when (_exited.Task.IsCompleted || _stdin.Fd < 0)
-        {
         }
         finally
         {

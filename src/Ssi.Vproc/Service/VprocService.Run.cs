@@ -109,14 +109,23 @@ public sealed partial class VprocService
     }
 
     // Origin → target: run the job on this node for a remote origin.
-    private Task ServeExecAsync(IcsStream stream, IncomingRequest open, CancellationToken ct)
+    private async Task ServeExecAsync(IcsStream stream, IncomingRequest open, CancellationToken ct)
     {
         RequireNode(open);
-        RequireReady();
-        var exec = Parse(open.Payload, VprocJson.Default.ExecRequest);
+        ExecRequest exec;
+        try
+        {
+            RequireReady();
+            exec = Parse(open.Payload, VprocJson.Default.ExecRequest);
+        }
+        catch (SsiException e)
+        {
+            await RefuseAsync(stream, "ssi: " + e.Message, ExitCodes.CannotRun).ConfigureAwait(false);
+            return;
+        }
         // The origin's relay sends SIGHUP itself when its client goes away; losing the origin
         // node is not a hang-up: the job runs on, listed and signalable from any node.
-        return RunHereAsync(stream, exec, hangupOnLoss: false, ct);
+        await RunHereAsync(stream, exec, hangupOnLoss: false, ct).ConfigureAwait(false);
     }
 
     /// <summary>Starts <paramref name="exec"/> on this node and serves its stdio over <paramref name="stream"/> until it ends.</summary>

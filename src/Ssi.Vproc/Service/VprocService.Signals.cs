@@ -30,6 +30,8 @@ public sealed partial class VprocService
             if (record.State != ProcessState.Running)
                 throw new SsiException(Status.NotFound, $"cluster process {kill.Target} has ended ({Describe(record.Exit)})");
             reply = await SignalOnAsync(record.Node, signal, ct).ConfigureAwait(false);
+            if (reply.Delivered == 0 && reply.Denied == 0)
+                throw new SsiException(Status.NotFound, $"cluster process {kill.Target} is not running on node {record.Node} (it may just have ended)");
         }
         if (reply.Delivered == 0 && reply.Denied > 0)
             throw new SsiException(Status.PermissionDenied, $"not permitted to signal {(kill.Group ? "group " : "")}{kill.Target}: it belongs to another user");
