@@ -22,13 +22,23 @@ public sealed partial class CfsServer
     private static Stale StaleEntry(ulong parent, FileName name) => new(InvalidationKind.Entry, parent, name.Bytes.ToArray());
 
     /// <summary>
-    /// How long a change waits for other nodes to apply its invalidations before it is answered anyway.
-    /// Short on purpose: two nodes changing the same file or directory at once can each hold the kernel
-    /// lock the other's invalidation needs, and this bound is what breaks that cycle.
+    /// How long a change waits for a node that is itself waiting for invalidations to be applied: two nodes
+    /// changing the same file or directory at once can each hold the kernel lock the other's invalidation
+    /// needs while they wait for the server, and this bound is what breaks that cycle.
     /// </summary>
     public static readonly TimeSpan InvalidationWait = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>Invalidates <paramref name="stale"/> on every holder but <paramref name="origin"/> (whose kernel already knows) and waits for them, up to <see cref="InvalidationWait"/>.</summary>
+    /// <summary>How long a change waits for any node to apply its invalidation (a node that died and is not yet declared DOWN).</summary>
+    public static readonly TimeSpan InvalidationTimeout = TimeSpan.FromSeconds(5);
+
+    // Client node → its requests now waiting in PushAsync (the cycle condition above).
+    private readonly Dictionary<int, int> _pushing = [];
+
+    /// <summary>
+    /// Invalidates <paramref name="stale"/> on every holder but <paramref name="origin"/> (whose kernel already
+    /// knows) and waits until they have applied it: without bound but <see cref="InvalidationTimeout"/>, except
+    /// for a holder that is itself waiting here, which gets <see cref="InvalidationWait"/>.
+    /// </summary>
     private async ValueTask PushAsync(int origin, params Stale[] stale)
     {
         Dictionary<int, CfsWriter>? messages = null;
@@ -56,19 +66,49 @@ public sealed partial class CfsServer
         }
         if (messages is null)
             return;
-        using var bound = new CancellationTokenSource(InvalidationWait);
-        var sends = new List<Task>(messages.Count);
-        foreach (var (client, message) in messages)
-            sends.Add(SendInvalidationAsync(client, message.Written, bound.Token));
-        await Task.WhenAll(sends).ConfigureAwait(false);
-    }
-
-    private async Task SendInvalidationAsync(int client, ReadOnlyMemory<byte> message, CancellationToken bound)
-    {
-        Interlocked.Increment(ref _invalidationsSent);
+        lock (_gate)
+            _pushing[origin] = _pushing.GetValueOrDefault(origin) + 1;
         try
         {
-            await _sendInvalidation(client, message, bound).WaitAsync(bound).ConfigureAwait(false);
+            using var timeout = new CancellationTokenSource(InvalidationTimeout);
+            var sends = new List<Task>(messages.Count);
+            foreach (var (client, message) in messages)
+                sends.Add(SendInvalidationAsync(client, message.Written, timeout.Token));
+            await Task.WhenAll(sends).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (--_pushing[origin] == 0)
+                    _pushing.Remove(origin);
+            }
+        }
+    }
+
+    private bool IsPushing(int client)
+    {
+        lock (_gate)
+            return _pushing.ContainsKey(client);
+    }
+
+    private async Task SendInvalidationAsync(int client, ReadOnlyMemory<byte> message, CancellationToken timeout)
+    {
+        Interlocked.Increment(ref _invalidationsSent);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            var applied = _sendInvalidation(client, message, timeout);
+            while (!applied.IsCompleted)
+            {
+                await Task.WhenAny(applied, Task.Delay(10, timeout)).ConfigureAwait(false);
+                if (applied.IsCompleted)
+                    break;
+                timeout.ThrowIfCancellationRequested();
+                if (System.Diagnostics.Stopwatch.GetElapsedTime(started) > InvalidationWait && IsPushing(client))
+                    throw new TimeoutException($"node {client} is itself waiting for invalidations");
+            }
+            await applied.ConfigureAwait(false);
         }
         catch (Exception e)
         {

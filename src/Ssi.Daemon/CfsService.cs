@@ -74,7 +74,7 @@ internal sealed class CfsService(NodeDaemon daemon) : IAsyncDisposable
     {
         if (node == daemon.Membership.LocalNode)
             return _mount?.ApplyAsync(message) ?? Task.CompletedTask;
-        return daemon.Ics.RequestAsync(node, CfsMethods.Invalidate, message, CfsServer.InvalidationWait, ct);
+        return daemon.Ics.RequestAsync(node, CfsMethods.Invalidate, message, CfsServer.InvalidationTimeout, ct);
     }
 
     private CfsNodeStatus NodeStatus()

@@ -5,7 +5,8 @@ namespace Ssi.Cfs.Tests;
 /// <summary>
 /// Helper modes for tests that need another process (the test runner does not use this entry point):
 /// <c>lock FILE</c> takes a write lock on all of FILE with F_SETLKW, prints LOCKED and waits to be killed;
-/// <c>posix DIRECTORY</c> runs the POSIX conformance suite there and prints every case's transcript.
+/// <c>posix DIRECTORY</c> runs the POSIX conformance suite there and prints every case's transcript;
+/// <c>fsx-serve FILE COMMANDS REPLIES</c> is a worker of the cluster fsx run (see <see cref="FsxServer"/>).
 /// </summary>
 public static class Program
 {
@@ -37,7 +38,9 @@ public static class Program
             }
             return 0;
         }
-        Console.Error.WriteLine("usage: lock FILE | posix DIRECTORY");
+        if (args is ["fsx-serve", string fsxFile, string commands, string replies])
+            return FsxServer.Run(fsxFile, commands, replies);
+        Console.Error.WriteLine("usage: lock FILE | posix DIRECTORY | fsx-serve FILE COMMANDS REPLIES");
         return 2;
     }
 }

@@ -55,7 +55,7 @@ internal sealed class CfsRig : IAsyncDisposable
 
         Server = new CfsServer(1, Export, (node, message, ct) => node == 1
             ? Local.ApplyAsync(message)
-            : server.RequestAsync(node, CfsMethods.Invalidate, message, CfsServer.InvalidationWait, ct), logs);
+            : server.RequestAsync(node, CfsMethods.Invalidate, message, CfsServer.InvalidationTimeout, ct), logs);
         Server.Map(routerServer);
         Local = new CfsMount(new LocalServerLink(Server, 1), 1, Path.Combine(Root, "node1"), options, logs);
         Remote = new CfsMount(new IcsServerLink(remote, 1), 2, Path.Combine(Root, "node2"), options, logs);
