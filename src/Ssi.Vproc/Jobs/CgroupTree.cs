@@ -55,8 +55,8 @@ internal sealed class CgroupTree
         }
     }
 
-    /// <summary>The cgroup of job <paramref name="cpid"/> (created).</summary>
-    public JobCgroup Job(ClusterPid cpid) => JobCgroup.Create(Path.Combine(NodePath, "job-" + cpid));
+    /// <summary>The cgroup of job <paramref name="cpid"/> (not created yet: <see cref="JobCgroup.Make"/>).</summary>
+    public JobCgroup Job(ClusterPid cpid) => JobCgroup.At(Path.Combine(NodePath, "job-" + cpid));
 
     /// <summary>
     /// Kills and removes the job cgroups of an earlier run of this node's daemon: the cluster

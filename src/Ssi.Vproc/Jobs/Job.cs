@@ -31,6 +31,7 @@ internal sealed partial class Job
     private long _lastOutput = Environment.TickCount64;
     private int _delivering;
     private IcsStream? _sink;
+    private Task _entered = Task.CompletedTask;
 
     private Job(ExecRequest request, int node, ProcessHandle shim, JobCgroup cgroup, AsyncFd? stdin, int ptyMaster)
     {
@@ -107,7 +108,6 @@ internal sealed partial class Job
                 Pipes.Close(ref outWrite);
                 Pipes.Close(ref errWrite);
             }
-            EnterCgroup(cgroup, handle.Pid);
 
             AsyncFd? stdin = null;
             if (request.Tty)
@@ -120,6 +120,13 @@ internal sealed partial class Job
                 stdinWrite = -1;
             }
             var job = new Job(request, node, handle, cgroup, stdin, master);
+            // Moving a process between cgroups waits for an RCU grace period (4-15 ms measured
+            // here), longer than a short program runs: it happens beside the job, not before it.
+            job._entered = Task.Run(() =>
+            {
+                cgroup.Make();
+                EnterCgroup(cgroup, handle.Pid);
+            });
             if (request.Detach)
                 job._gate.TrySetResult();
             var pumps = request.Tty
@@ -138,13 +145,27 @@ internal sealed partial class Job
             Pipes.Close(ref errRead);
             Pipes.Close(ref errWrite);
             Pipes.Close(ref master);
-            _ = cgroup.RemoveAsync();
             throw;
         }
     }
 
-    // The shim is moved right after posix_spawn returns (it has exec'd but not yet forked); any
-    // child it forked before the move is moved after it, so nothing of the job escapes.
+    /// <summary>Completes once the job is in its cgroup (false if it could not be put there).</summary>
+    public async Task<bool> EnteredAsync()
+    {
+        try
+        {
+            await _entered.ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    // The shim (PID 1) is moved first; any child it forked before the move is moved after it,
+    // and their children after them, so nothing of the job escapes: what they fork once moved
+    // is born in the cgroup.
     private static void EnterCgroup(JobCgroup cgroup, int pid)
     {
         cgroup.Add(pid);
@@ -335,6 +356,7 @@ internal sealed partial class Job
             _output.Release();
         }
         // Off the exit path: the kernel may take a moment to mark the emptied cgroup removable.
+        await EnteredAsync().ConfigureAwait(false);
         await Cgroup.RemoveAsync().ConfigureAwait(false);
     }
 

@@ -193,7 +193,7 @@ public sealed partial class VprocService
     {
         job.Detach(stream);
         if (hangupOnLoss)
-            job.Signal(LibC.SIGHUP, group: false);
+            _ = job.SignalAsync(LibC.SIGHUP, group: false);
     }
 
     // Keeps an ended job known for a while (where, attach), tells its origin how it ended.

@@ -41,7 +41,7 @@ public sealed partial class VprocService
     private async Task<SignalReply> SignalOnAsync(int node, JobSignal signal, CancellationToken ct)
     {
         if (node == LocalNode)
-            return SignalHere(signal);
+            return await SignalHereAsync(signal).ConfigureAwait(false);
         try
         {
             return await AskAsync(node, VprocMethods.SignalJob, signal, VprocJson.Default.JobSignal, VprocJson.Default.SignalReply, ct).ConfigureAwait(false);
@@ -52,14 +52,14 @@ public sealed partial class VprocService
         }
     }
 
-    private ValueTask<ReadOnlyMemory<byte>> SignalJobAsync(IncomingRequest request, CancellationToken ct)
+    private async ValueTask<ReadOnlyMemory<byte>> SignalJobAsync(IncomingRequest request, CancellationToken ct)
     {
         RequireNode(request);
-        return ValueTask.FromResult(Encode(SignalHere(Parse(request.Payload, VprocJson.Default.JobSignal)), VprocJson.Default.SignalReply));
+        return Encode(await SignalHereAsync(Parse(request.Payload, VprocJson.Default.JobSignal)).ConfigureAwait(false), VprocJson.Default.SignalReply);
     }
 
     // The kernel's rule for kill(2), applied per job: root, or the same uid.
-    private SignalReply SignalHere(JobSignal signal)
+    private async Task<SignalReply> SignalHereAsync(JobSignal signal)
     {
         var jobs = signal.Group
             ? _jobs.Values.Where(j => j.Request.Group == signal.Target && !j.Exited.IsCompleted)
@@ -77,7 +77,7 @@ public sealed partial class VprocService
                 delivered++;
                 continue;
             }
-            delivered += job.Signal(signal.Signal, signal.Group);
+            delivered += await job.SignalAsync(signal.Signal, signal.Group).ConfigureAwait(false);
         }
         return new SignalReply(delivered, denied);
     }
