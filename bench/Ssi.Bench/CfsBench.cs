@@ -62,8 +62,9 @@ internal static partial class CfsBench
                 Report.Ratio(remote, sshfs), Report.Ratio(server, native));
         }
         report.Note("Targets (issue 4): CFS from a remote node at least 2x sshfs on every row; sequential reads from the server node at least 60% of native.");
-        report.Note("The box keeps node state on tmpfs, so 'native' is tmpfs. Random reads are served from each node's page cache once touched (as native and sshfs are); random writes reach the server every time.");
-        report.Note("sshfs 3.7 with its default options (kernel and attribute caching on), sftp over ssh to node 1's sshd.");
+        report.Note("'native' is node 1's export directory under the box's state directory (/run/ssi, the host's file system). Random reads are served from each node's page cache once touched (as native and sshfs are); random writes reach the server every time.");
+        report.Note("sshfs 3.7 with its default options (kernel and attribute caching on), sftp over ssh to node 1's sshd. sshfs has no remote locks: its fcntl locks are the client kernel's own, valid on that node only, which is why that row is not comparable.");
+        report.Note("On a shared 2-core VM figures move by 2x between runs; compare columns of one run.");
     }
 
     private static string Format(double value, string unit) =>

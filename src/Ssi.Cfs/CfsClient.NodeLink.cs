@@ -4,7 +4,8 @@ namespace Ssi.Cfs;
 
 /// <summary>
 /// The node-specific path (OpenSSI's context-dependent symlink): <c>/cluster/node</c> is a symlink that
-/// each node's client answers itself, pointing at that node's own <c>nodes/N</c> directory.
+/// each node's client answers itself, pointing at that node's own <c>nodes/N</c> directory, and lists
+/// after the root directory's own entries.
 /// </summary>
 public sealed partial class CfsClient
 {
@@ -15,6 +16,10 @@ public sealed partial class CfsClient
     public const ulong NodeLinkId = 0x7FFF_FFFF_FFFF_FF01;
 
     private static readonly TimeSpec s_started = TimeSpec.Now;
+
+    // Root listings (by directory handle) that have already shown the link: it comes after the server's
+    // last entry, once per pass (a rewind to offset 0 starts a new pass).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, byte> _rootListings = new();
 
     private byte[] NodeLinkTarget { get; }
 

@@ -217,6 +217,13 @@ public sealed partial class CfsClient
             return error;
         // fuse_dirent records: ino u64, off u64, namelen u32, type u32, name, padded to 8 bytes.
         var dirents = r.Rest().Span;
+        if (node == CfsServer.RootNode)
+        {
+            if (offset == 0)
+                _rootListings.TryRemove(handle, out _);
+            if (dirents.IsEmpty && !_rootListings.ContainsKey(handle) && entries.TryAdd("node"u8, NodeLinkId, FileModes.Symlink >> 12, long.MaxValue))
+                _rootListings[handle] = 0;
+        }
         while (dirents.Length >= 24)
         {
             ulong ino = BitConverter.ToUInt64(dirents);
@@ -231,8 +238,11 @@ public sealed partial class CfsClient
     }
 
     /// <inheritdoc />
-    public ValueTask<Errno> ReleaseDirectoryAsync(FuseRequestContext context, ulong node, ulong handle) =>
-        ErrnoCallAsync(Begin(CfsOp.ReleaseDirectory, context, out _).U64(node).U64(handle));
+    public ValueTask<Errno> ReleaseDirectoryAsync(FuseRequestContext context, ulong node, ulong handle)
+    {
+        _rootListings.TryRemove(handle, out _);
+        return ErrnoCallAsync(Begin(CfsOp.ReleaseDirectory, context, out _).U64(node).U64(handle));
+    }
 
     /// <inheritdoc />
     public ValueTask<Errno> FsyncDirectoryAsync(FuseRequestContext context, ulong node, ulong handle, bool dataOnly) =>

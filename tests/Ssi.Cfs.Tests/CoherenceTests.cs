@@ -69,6 +69,21 @@ public sealed class CoherenceTests(CfsRigFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public void The_root_lists_each_nodes_own_link_once_and_it_leads_to_its_nodes_directory()
+    {
+        foreach (var (path, node) in new[] { (Rig.LocalPath, 1), (Rig.RemotePath, 2) })
+        {
+            var names = Directory.GetFileSystemEntries(path).Select(Path.GetFileName).ToList();
+            Assert.Single(names, n => n == "node");
+            Assert.Contains("nodes", names);
+            Assert.Equal($"nodes/{node}", new FileInfo(Path.Combine(path, "node")).LinkTarget);
+            File.WriteAllText(Path.Combine(path, "node", "mine"), $"node {node}");
+        }
+        Assert.Equal("node 2", File.ReadAllText(Path.Combine(Rig.LocalPath, "nodes", "2", "mine")));
+        Assert.Equal("node 1", File.ReadAllText(Path.Combine(Rig.RemotePath, "nodes", "1", "mine")));
+    }
+
+    [Fact]
     public async Task Exactly_one_node_wins_an_O_EXCL_race()
     {
         var (server, remote) = NewDirectory();
