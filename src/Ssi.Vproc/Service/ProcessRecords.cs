@@ -14,7 +14,10 @@ internal sealed class ProcessRecords(TimeSpan keepEnded)
     public void Add(ProcessRecord record)
     {
         lock (_lock)
+        {
+            Prune();
             _records[record.Cpid] = (record, DateTime.MaxValue);
+        }
     }
 
     public bool Contains(ClusterPid cpid)

@@ -29,6 +29,7 @@ public sealed partial class VprocService : IAsyncDisposable
     private CgroupTree? _cgroups;
     private InitShim? _shim;
     private IDisposable? _nodeDown;
+    private string? _unavailable;
 
     /// <summary>Creates the service; map it with <see cref="Map"/>, then <see cref="StartAsync"/> once the node has joined.</summary>
     public VprocService(IcsNode ics, IClusterView cluster, VprocOptions options, ILoggerFactory? logs = null)
@@ -72,8 +73,18 @@ public sealed partial class VprocService : IAsyncDisposable
     {
         if (LocalNode < 1)
             throw new SsiException(Status.NotFormed, "vproc starts once the node has joined the cluster");
-        _shim = InitShim.Locate();
-        _cgroups = CgroupTree.Open(_options.ClusterName, _options.NodeName);
+        try
+        {
+            _shim = InitShim.Locate();
+            _cgroups = CgroupTree.Open(_options.ClusterName, _options.NodeName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The node still serves the cluster (membership, files); only processes are off.
+            _unavailable = $"node {LocalNode} cannot run cluster processes: {e.Message}";
+            _log.LogError("{Reason}", _unavailable);
+            return;
+        }
         var left = await _cgroups.KillLeftoversAsync().ConfigureAwait(false);
         if (left > 0)
             _log.LogWarning("killed {Count} cluster jobs left by an earlier run of this node's daemon", left);
@@ -84,6 +95,8 @@ public sealed partial class VprocService : IAsyncDisposable
 
     private void RequireReady()
     {
+        if (_unavailable is not null)
+            throw new SsiException(Status.Unavailable, _unavailable);
         if (_pids is null)
             throw new SsiException(Status.NotFormed, $"node {LocalNode}: cluster processes are not ready yet (the node is still joining)");
     }
