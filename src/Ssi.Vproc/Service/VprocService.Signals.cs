@@ -127,9 +127,25 @@ public sealed partial class VprocService
 
     /// <summary>
     /// Where a cluster process is: this node if it runs here, else its origin's record, else
-    /// (the origin is down or forgot it) whichever UP node runs it.
+    /// (the origin is down or forgot it) whichever UP node runs it. A record that says it runs
+    /// elsewhere is confirmed by that node, which knows first when it ends.
     /// </summary>
     private async Task<ProcessRecord> LocateAsync(int value, CancellationToken ct)
+    {
+        var record = await FindAnywhereAsync(value, ct).ConfigureAwait(false);
+        if (record.State != ProcessState.Running || record.Node == LocalNode || !IsUp(record.Node))
+            return record;
+        try
+        {
+            return await AskAsync(record.Node, VprocMethods.Lookup, new WhereRequest(value), VprocJson.Default.WhereRequest, VprocJson.Default.ProcessRecord, ct).ConfigureAwait(false);
+        }
+        catch (SsiException)
+        {
+            return record;
+        }
+    }
+
+    private async Task<ProcessRecord> FindAnywhereAsync(int value, CancellationToken ct)
     {
         var cpid = new ClusterPid(value);
         if (!cpid.IsValid)
