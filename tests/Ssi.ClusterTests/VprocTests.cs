@@ -238,6 +238,20 @@ public partial class VprocTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Any_runs_on_the_least_busy_node()
+    {
+        var shell = await UpAsync();
+        await using var box = shell.Box;
+        await shell.DetachAsync("-n 1", "sleep 300");
+        await shell.DetachAsync("-n 2", "sleep 300");
+
+        var (exit, stdout, stderr) = await shell.RunAsync("ssi run --any -- sh -c 'echo $SSI_NODE'");
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("3", stdout.Trim());
+    }
+
+    [Fact]
     public async Task A_program_gets_SIGHUP_when_its_ssi_run_goes_away()
     {
         var shell = await UpAsync();
