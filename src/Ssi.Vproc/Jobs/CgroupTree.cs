@@ -24,13 +24,27 @@ internal sealed class CgroupTree
         return new CgroupTree(node);
     }
 
-    // Node cgroups of daemons that are gone (a destroyed box) stay behind empty: rmdir succeeds
-    // only on a cgroup with no process and no child, and a live node recreates its own on use.
+    // Cgroups of daemons that are gone (a killed daemon, a destroyed box) stay behind: rmdir
+    // succeeds only on a cgroup with no process and no child, so only dead jobs' cgroups and
+    // then empty node cgroups go; a live node recreates its own on use.
     private static void RemoveEmpty(string parent)
     {
         if (!Directory.Exists(parent))
             return;
         foreach (var dir in Directory.GetDirectories(parent))
+        {
+            try
+            {
+                foreach (var job in Directory.GetDirectories(dir, "job-*"))
+                    TryRemove(job);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+            TryRemove(dir);
+        }
+
+        static void TryRemove(string dir)
         {
             try
             {

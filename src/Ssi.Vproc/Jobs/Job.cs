@@ -124,8 +124,17 @@ internal sealed partial class Job
             // here), longer than a short program runs: it happens beside the job, not before it.
             job._entered = Task.Run(() =>
             {
-                cgroup.Make();
-                EnterCgroup(cgroup, handle.Pid);
+                try
+                {
+                    cgroup.Make();
+                    EnterCgroup(cgroup, handle.Pid);
+                }
+                catch (IOException)
+                {
+                    // Another node's daemon, starting, swept the still empty cgroup away.
+                    cgroup.Make();
+                    EnterCgroup(cgroup, handle.Pid);
+                }
             });
             if (request.Detach)
                 job._gate.TrySetResult();
