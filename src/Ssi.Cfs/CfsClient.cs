@@ -190,10 +190,15 @@ public sealed partial class CfsClient : IFileSystem
             _log.LogWarning("CFS server on node {Node} did not answer: {Reason}", _link.ServerNode, e.Message);
             return (Errno.EIO, default);
         }
-        catch (SsiException e)
+        catch (SsiException e) when (e.Status is Status.Unavailable or Status.Cancelled or Status.NotFound)
         {
             _log.LogDebug("CFS server on node {Node} unreachable: {Reason}", _link.ServerNode, e.Message);
             return (Errno.ENOTCONN, default);
+        }
+        catch (SsiException e)
+        {
+            _log.LogWarning("CFS server on node {Node} failed a request: {Reason}", _link.ServerNode, e.Message);
+            return (Errno.EIO, default);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {

@@ -80,15 +80,7 @@ public sealed partial class CfsServer : IDisposable
             case CfsMethods.ServerStatus:
                 return new(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(GetStatus(), CfsJson.Default.CfsServerStatus));
             case CfsMethods.Operation:
-                try
-                {
-                    return OperateAsync(peer, payload, ct);
-                }
-                catch (InvalidDataException e)
-                {
-                    _log.LogWarning("malformed CFS request from node {Node}: {Reason}", peer, e.Message);
-                    return new(Reply(Errno.EPROTO));
-                }
+                return OperateSafelyAsync(peer, payload, ct);
             default:
                 return new(Reply(Errno.ENOSYS));
         }
@@ -118,6 +110,19 @@ public sealed partial class CfsServer : IDisposable
         catch (InvalidDataException e)
         {
             _log.LogWarning("malformed CFS message from node {Node}: {Reason}", peer, e.Message);
+        }
+    }
+
+    private async ValueTask<ReadOnlyMemory<byte>> OperateSafelyAsync(int peer, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    {
+        try
+        {
+            return await OperateAsync(peer, payload, ct).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            _log.LogWarning("malformed CFS request from node {Node}: {Reason}", peer, e.Message);
+            return Reply(Errno.EPROTO);
         }
     }
 
