@@ -70,6 +70,8 @@ public sealed class CfsMount : IAsyncDisposable
     /// <summary>Starts attaching and mounting in the background.</summary>
     public void Start()
     {
+        // A daemon that died left its mount behind (ENOTCONN on every access): detach it first.
+        FuseMount.ClearStaleMount(MountPoint);
         Directory.CreateDirectory(MountPoint);
         _loop = Task.Run(() => RunAsync(_stopping.Token));
     }

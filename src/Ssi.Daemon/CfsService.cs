@@ -16,7 +16,9 @@ internal sealed class CfsService(NodeDaemon daemon) : IAsyncDisposable
     private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(2);
     private readonly ILogger _log = daemon.Logs.CreateLogger("cfs");
     private CfsServer? _server;
-    private CfsMount? _mount;
+    private readonly CancellationTokenSource _stopping = new();
+    private volatile CfsMount? _mount;
+    private Task? _mounting;
     private IDisposable? _events;
 
     /// <summary>Creates the server (if this node exports) and maps the CFS methods; call before ICS starts.</summary>
@@ -41,18 +43,39 @@ internal sealed class CfsService(NodeDaemon daemon) : IAsyncDisposable
     /// <summary>Mounts the tree (in the background: the server may not be up yet) and subscribes to node events; call once membership runs.</summary>
     public void Start()
     {
-        int local = daemon.Membership.LocalNode;
-        if (_server is not null && local != daemon.Config.CfsServer)
-            _log.LogWarning("this node exports {Export} but is node {Node}, not the configured CFS server node {Server}", _server.Export, local, daemon.Config.CfsServer);
+        _events = daemon.Membership.Subscribe(OnNodeEventAsync);
         if (daemon.Config.CfsMount is { Length: > 0 } mountPoint)
         {
-            ICfsServerLink link = _server is not null && local == daemon.Config.CfsServer
-                ? new LocalServerLink(_server, local)
-                : new IcsServerLink(daemon.Ics, daemon.Config.CfsServer);
-            _mount = new CfsMount(link, local, mountPoint, new CfsClientOptions(), daemon.Logs);
-            _mount.Start();
+            _mounting = Task.Run(async () =>
+            {
+                try
+                {
+                    await MountAsync(mountPoint, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _log.LogError(e, "cannot mount the cluster filesystem at {Mount}", mountPoint);
+                }
+            });
         }
-        _events = daemon.Membership.Subscribe(OnNodeEventAsync);
+    }
+
+    // The exporting node mounts through the server object under its configured number; another node
+    // waits for its number (a restarting node may still be rejoining) and goes over ICS.
+    private async Task MountAsync(string mountPoint, CancellationToken ct)
+    {
+        int local = _server is not null ? daemon.Config.CfsServer : daemon.Membership.LocalNode;
+        while (local == 0)
+        {
+            await Task.Delay(100, ct).ConfigureAwait(false);
+            local = daemon.Membership.LocalNode;
+        }
+        if (_server is not null && daemon.Membership.LocalNode is var member && member != 0 && member != local)
+            _log.LogWarning("this node exports {Export} as CFS server node {Server} but is node {Node}", _server.Export, local, member);
+        ICfsServerLink link = _server is not null ? new LocalServerLink(_server, local) : new IcsServerLink(daemon.Ics, daemon.Config.CfsServer);
+        var mount = new CfsMount(link, local, mountPoint, new CfsClientOptions(), daemon.Logs);
+        mount.Start();
+        _mount = mount;
     }
 
     private async ValueTask OnNodeEventAsync(NodeEvent e, CancellationToken ct)
@@ -72,7 +95,7 @@ internal sealed class CfsService(NodeDaemon daemon) : IAsyncDisposable
 
     private Task SendInvalidationAsync(int node, ReadOnlyMemory<byte> message, CancellationToken ct)
     {
-        if (node == daemon.Membership.LocalNode)
+        if (node == daemon.Config.CfsServer)
             return _mount?.ApplyAsync(message) ?? Task.CompletedTask;
         return daemon.Ics.RequestAsync(node, CfsMethods.Invalidate, message, CfsServer.InvalidationTimeout, ct);
     }
@@ -113,7 +136,7 @@ internal sealed class CfsService(NodeDaemon daemon) : IAsyncDisposable
         CfsServerStatus? server = null;
         try
         {
-            server = _server is not null && daemon.Membership.LocalNode == daemon.Config.CfsServer
+            server = _server is not null
                 ? _server.GetStatus()
                 : JsonSerializer.Deserialize(await daemon.Ics.RequestAsync(daemon.Config.CfsServer, CfsMethods.ServerStatus, ReadOnlyMemory<byte>.Empty, StatusTimeout, ct).ConfigureAwait(false), CfsJson.Default.CfsServerStatus);
         }
@@ -127,6 +150,15 @@ internal sealed class CfsService(NodeDaemon daemon) : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _events?.Dispose();
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            if (_mounting is not null)
+                await _mounting.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
         if (_mount is not null)
             await _mount.DisposeAsync().ConfigureAwait(false);
         _server?.Dispose();

@@ -131,6 +131,7 @@ public class CfsTests(ITestOutputHelper output)
         clock.Restart();
         await WaitForAsync(async () => (await box.Box.Node(3).RunAsync("cat", "/cluster/data")).StandardOutput.Trim() == "kept", "node 3 reattached");
         output.WriteLine($"node 3 reattached {clock.ElapsedMilliseconds} ms after the server restarted");
+        await WaitForAsync(async () => (await box.Box.Node(1).RunAsync("cat", "/cluster/data")).StandardOutput.Trim() == "kept", "the restarted server node mounted its own tree again");
     }
 
     [Fact]
