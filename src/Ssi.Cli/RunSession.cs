@@ -56,7 +56,7 @@ internal sealed class RunSession(VprocClient vproc, IcsStream stream, bool tty, 
                 switch (frame.Kind)
                 {
                     case OutputKind.Started:
-                        var started = JsonSerializer.Deserialize(frame.Payload.Span, VprocJson.Default.StartedInfo)!;
+                        var started = RunWire.ReadStarted(frame.Payload.Span);
                         Volatile.Write(ref _cpid, started.Cpid);
                         if (detach)
                         {
@@ -74,7 +74,7 @@ internal sealed class RunSession(VprocClient vproc, IcsStream stream, bool tty, 
                         Stdio.Write(2, Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(frame.Payload.Span) + (tty ? "\r\n" : "\n")));
                         break;
                     case OutputKind.Exit:
-                        var exit = JsonSerializer.Deserialize(frame.Payload.Span, VprocJson.Default.ExitInfo)!;
+                        var exit = RunWire.ReadExit(frame.Payload.Span);
                         return exit.Code;
                 }
             }
@@ -83,6 +83,10 @@ internal sealed class RunSession(VprocClient vproc, IcsStream stream, bool tty, 
         catch (IOException e)
         {
             Output.Error($"lost the local daemon ({e.Message}): the process's fate is unknown");
+        }
+        catch (JsonException e)
+        {
+            Output.Error($"the daemon sent a malformed frame ({e.Message}): the process's fate is unknown");
         }
         return ExitCodes.NodeFailure;
     }

@@ -13,7 +13,7 @@ public sealed class VprocClient(Connection connection)
 
     /// <summary>Starts a cluster process; the stream carries stdin forward and output frames back.</summary>
     public Task<IcsStream> RunAsync(RunRequest request, CancellationToken ct = default) =>
-        connection.OpenStreamAsync(VprocMethods.Run, JsonSerializer.SerializeToUtf8Bytes(request, VprocJson.Default.RunRequest), ct);
+        connection.OpenStreamAsync(VprocMethods.Run, RunWire.Encode(request), ct);
 
     /// <summary>Attaches to a cluster process's output.</summary>
     public Task<IcsStream> AttachAsync(int cpid, CancellationToken ct = default) =>
