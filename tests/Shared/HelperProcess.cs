@@ -1,10 +1,11 @@
 using System.Diagnostics;
 
-namespace Ssi.Cfs.Tests.Infrastructure;
+namespace Ssi.Testing;
 
 /// <summary>
-/// The test assembly re-executed in helper mode (see <see cref="Program"/>): a separate process to
-/// hold a mount or wait on a lock, and to kill with SIGKILL.
+/// The test assembly re-executed in helper mode (its Program.Main serves the modes): a separate
+/// process to hold a mount or wait on a lock, and to kill with SIGKILL. Shared by the test projects
+/// that link it.
 /// </summary>
 internal sealed class HelperProcess : IDisposable
 {
