@@ -112,7 +112,18 @@ public sealed partial class CfsClient
     public async ValueTask<FuseResult<FuseOpenReply>> OpenAsync(FuseRequestContext context, ulong node, int flags)
     {
         var (error, r) = await CallAsync(Begin(CfsOp.Open, context, out _).U64(node).I32(flags)).ConfigureAwait(false);
-        return error.IsOk ? r.Open() : error;
+        if (!error.IsOk)
+            return error;
+        var open = r.Open();
+        GrantedIf(ref r, node);
+        return open;
+    }
+
+    /// <summary>An open or create reply ends with whether the server granted write-behind on the file.</summary>
+    private void GrantedIf(ref CfsReader r, ulong node)
+    {
+        if (r.Remaining > 0 && r.U8() != 0)
+            _writes.Grant(node);
     }
 
     /// <inheritdoc />
@@ -124,7 +135,9 @@ public sealed partial class CfsClient
         if (!error.IsOk)
             return error;
         var entry = WithTimeouts(r.Entry());
-        return new FuseCreateReply(entry, r.Open());
+        var open = r.Open();
+        GrantedIf(ref r, entry.NodeId);
+        return new FuseCreateReply(entry, open);
     }
 
     /// <inheritdoc />
@@ -145,8 +158,18 @@ public sealed partial class CfsClient
         var request = new CfsWriter(64 + data.Length);
         var header = Begin(CfsOp.Write, context, out _).U64(node).U64(handle).I64(offset).U32(writeFlags);
         request.Raw(header.Written.Span).Raw(data.Span);
+        int length = data.Length;
+        if (await _writes.TryStartAsync(node, () => WriteBehindAsync(request, length)).ConfigureAwait(false))
+            return length;
         var (error, r) = await CallAsync(request).ConfigureAwait(false);
         return error.IsOk ? (int)r.U32() : error;
+    }
+
+    // A write already answered to its caller: a failure (or a short write) is reported at close or fsync.
+    private async ValueTask<Errno> WriteBehindAsync(CfsWriter request, int length)
+    {
+        var (error, r) = await CallAsync(request, behind: true).ConfigureAwait(false);
+        return !error.IsOk ? error : r.U32() == (uint)length ? Errno.Ok : Errno.EIO;
     }
 
     /// <inheritdoc />
@@ -157,16 +180,28 @@ public sealed partial class CfsClient
     }
 
     /// <inheritdoc />
-    public ValueTask<Errno> FlushAsync(FuseRequestContext context, ulong node, ulong handle, ulong lockOwner) =>
-        ErrnoCallAsync(Begin(CfsOp.Flush, context, out _).U64(node).U64(handle).U64(lockOwner));
+    public async ValueTask<Errno> FlushAsync(FuseRequestContext context, ulong node, ulong handle, ulong lockOwner)
+    {
+        // FLUSH only drops the closing process's POSIX locks at the server: one that never asked this
+        // node's server for a lock on the file has none there, and close(2) needs no round trip.
+        var error = _lockOwners.TryRemove((node, lockOwner), out _)
+            ? await ErrnoCallAsync(Begin(CfsOp.Flush, context, out _).U64(node).U64(handle).U64(lockOwner)).ConfigureAwait(false)
+            : await DrainedAsync().ConfigureAwait(false);
+        var behind = _writes.TakeError(node);
+        return behind.IsOk ? error : behind;
+    }
 
     /// <inheritdoc />
     public ValueTask<Errno> ReleaseAsync(FuseRequestContext context, ulong node, ulong handle, int flags, uint releaseFlags, ulong lockOwner) =>
         ErrnoCallAsync(Begin(CfsOp.Release, context, out _).U64(node).U64(handle).I32(flags).U32(releaseFlags).U64(lockOwner));
 
     /// <inheritdoc />
-    public ValueTask<Errno> FsyncAsync(FuseRequestContext context, ulong node, ulong handle, bool dataOnly) =>
-        ErrnoCallAsync(Begin(CfsOp.Fsync, context, out _).U64(node).U64(handle).U8(dataOnly ? (byte)1 : (byte)0));
+    public async ValueTask<Errno> FsyncAsync(FuseRequestContext context, ulong node, ulong handle, bool dataOnly)
+    {
+        var error = await ErrnoCallAsync(Begin(CfsOp.Fsync, context, out _).U64(node).U64(handle).U8(dataOnly ? (byte)1 : (byte)0)).ConfigureAwait(false);
+        var behind = _writes.TakeError(node);
+        return behind.IsOk ? error : behind;
+    }
 
     /// <inheritdoc />
     public ValueTask<Errno> SetExtendedAttributeAsync(FuseRequestContext context, ulong node, FileName name, ReadOnlyMemory<byte> value, int flags) =>
@@ -258,6 +293,8 @@ public sealed partial class CfsClient
     /// <inheritdoc />
     public async ValueTask<Errno> SetLockAsync(FuseRequestContext context, ulong node, ulong handle, ulong owner, FileLock request, bool wait, bool isFlock)
     {
+        if (!isFlock && request.Type != LockType.Unlock)
+            _lockOwners.TryAdd((node, owner), 0);
         var message = Begin(CfsOp.SetLock, context, out ulong id).U64(node).U64(handle).U64(owner).Lock(request)
             .U8(wait ? (byte)1 : (byte)0).U8(isFlock ? (byte)1 : (byte)0);
         var (error, _) = await CallAsync(message, waitsForLock: wait, requestId: id, interrupt: context.Cancellation).ConfigureAwait(false);

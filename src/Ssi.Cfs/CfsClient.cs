@@ -18,6 +18,9 @@ public sealed partial class CfsClient : IFileSystem
     private readonly CfsClientOptions _options;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _lost = new();
+    private readonly WriteBehind _writes = new();
+    // (file, lock owner) pairs this client sent a POSIX lock request for: only their close needs the server.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Node, ulong Owner), byte> _lockOwners = new();
     private readonly Channel<(ulong Node, ulong Count)> _forgets = Channel.CreateUnbounded<(ulong, ulong)>(new UnboundedChannelOptions { SingleReader = true });
     private long _nextRequest;
     private long _requests;
@@ -72,6 +75,7 @@ public sealed partial class CfsClient : IFileSystem
     public void Detach()
     {
         _detached = true;
+        _writes.RevokeAll();
         try
         {
             _lost.Cancel();
@@ -89,22 +93,25 @@ public sealed partial class CfsClient : IFileSystem
     /// </summary>
     public Task ApplyAsync(ReadOnlyMemory<byte> message) => Task.Run(() => Apply(message));
 
-    private void Apply(ReadOnlyMemory<byte> message)
+    private Task Apply(ReadOnlyMemory<byte> message)
     {
         var mount = Mount;
         if (mount is null || _detached)
-            return;
+            return Task.CompletedTask;
+        List<Task>? revoked = null;
         try
         {
             var r = new CfsReader(message);
             if (r.U64() != Instance)
-                return;
+                return Task.CompletedTask;
             while (r.Remaining > 0)
             {
                 var kind = (InvalidationKind)r.U8();
                 ulong node = r.U64();
                 if (kind == InvalidationKind.Entry)
                     mount.InvalidateEntry(node, r.Bytes().Span);
+                else if (kind == InvalidationKind.Revoke)
+                    (revoked ??= []).Add(_writes.RevokeAsync(node));
                 else
                     mount.InvalidateInode(node);
             }
@@ -114,14 +121,20 @@ public sealed partial class CfsClient : IFileSystem
         {
             _log.LogDebug("invalidation not applied: {Reason}", e.Message);
         }
+        return revoked is null ? Task.CompletedTask : Task.WhenAll(revoked);
     }
+
+    private static readonly TimeSpan ForgetBatchDelay = TimeSpan.FromMilliseconds(5);
 
     private async Task SendForgetsAsync()
     {
-        var batch = new CfsWriter(4096);
+        CfsWriter batch;
         var reader = _forgets.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            // Every unlink and evicted inode brings a FORGET: gathered for a moment, they cost the
+            // server one message per batch instead of one wake-up per file.
+            await Task.Delay(ForgetBatchDelay).ConfigureAwait(false);
             batch = new CfsWriter(4096);
             batch.U64(Instance).U32((uint)LocalNode);
             int count = 0;
@@ -133,6 +146,15 @@ public sealed partial class CfsClient : IFileSystem
             if (count > 0 && !_detached)
                 await _link.SendAsync(CfsMethods.Forget, batch.Written).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Waits for this node's write-behind writes, as a request sent to the server would.</summary>
+    private async ValueTask<Errno> DrainedAsync()
+    {
+        if (_detached)
+            return Errno.ENOTCONN;
+        await _writes.DrainAsync().ConfigureAwait(false);
+        return Errno.Ok;
     }
 
     /// <summary>Starts a request: operation code, instance, request id, caller.</summary>
@@ -147,10 +169,13 @@ public sealed partial class CfsClient : IFileSystem
     /// waits are not interruptible: once sent, the server carries them out, so the caller waits for the answer.
     /// </summary>
     private async ValueTask<(Errno Error, CfsReader Reply)> CallAsync(CfsWriter request, bool waitsForLock = false,
-        ulong requestId = 0, CancellationToken interrupt = default)
+        ulong requestId = 0, bool behind = false, CancellationToken interrupt = default)
     {
         if (_detached)
             return (Errno.ENOTCONN, default);
+        // Whatever this node does next is ordered after the writes it has already answered.
+        if (!behind && !_writes.IsIdle)
+            await _writes.DrainAsync().ConfigureAwait(false);
         Interlocked.Increment(ref _requests);
         try
         {

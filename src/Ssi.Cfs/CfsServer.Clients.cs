@@ -74,16 +74,23 @@ public sealed partial class CfsServer
         return new CfsWriter(12).I32(0).U64(Instance).ToArray();
     }
 
-    /// <summary>One more lookup of <paramref name="node"/> by <paramref name="client"/>'s kernel.</summary>
-    private void Counted(int client, ulong node)
+    /// <summary>
+    /// One more lookup of <paramref name="node"/> by <paramref name="client"/>'s kernel. Returns the other
+    /// node that has write-behind on it (0 if none): the grant ends, and the caller revokes it.
+    /// </summary>
+    private int Counted(int client, ulong node)
     {
         if (node == 0)
-            return;
+            return 0;
         lock (_gate)
         {
             var state = ClientLocked(client);
             state.Lookups[node] = state.Lookups.GetValueOrDefault(node) + 1;
             Holders(node).Add(client);
+            if (!_writeBehind.TryGetValue(node, out int writer) || writer == client)
+                return 0;
+            _writeBehind.Remove(node);
+            return writer;
         }
     }
 
@@ -102,6 +109,7 @@ public sealed partial class CfsServer
             else
             {
                 state.Lookups.Remove(node);
+                DropWriteBehindLocked(client, node);
                 if (_holders.TryGetValue(node, out var set) && set.Remove(client) && set.Count == 0)
                     _holders.Remove(node);
             }
@@ -178,6 +186,7 @@ public sealed partial class CfsServer
         {
             if (!_clients.Remove(node, out state))
                 return;
+            DropWriteBehindLocked(node);
             foreach (ulong held in state.Lookups.Keys.Append(RootNode))
             {
                 if (_holders.TryGetValue(held, out var set) && set.Remove(node) && set.Count == 0)

@@ -24,8 +24,8 @@ public sealed partial class CfsServer
                 ulong parent = r.U64();
                 var name = new FileName(r.Bytes());
                 var result = await _store.LookupAsync(context, parent, name).ConfigureAwait(false);
-                if (result.IsOk)
-                    Counted(client, result.Value.NodeId);
+                if (result.IsOk && await HoldAsync(client, result.Value.NodeId).ConfigureAwait(false))
+                    result = await RefreshedAsync(result.Value).ConfigureAwait(false);
                 return Reply(result, (w, e) => w.Entry(e));
             }
             case CfsOp.GetAttributes:
@@ -114,13 +114,15 @@ public sealed partial class CfsServer
                 ulong node = r.U64();
                 int flags = r.I32();
                 var result = await _store.OpenAsync(context, node, flags).ConfigureAwait(false);
+                bool behind = false;
                 if (result.IsOk)
                 {
                     Track(client, s => s.Files.Add((node, result.Value.Handle)));
                     if ((flags & OpenTruncate) != 0)
                         await PushAsync(client, StaleInode(node)).ConfigureAwait(false);
+                    behind = TryGrantWriteBehind(client, node, flags);
                 }
-                return Reply(result, (w, o) => w.Open(o));
+                return Reply(result, (w, o) => w.Open(o).U8(behind ? (byte)1 : (byte)0));
             }
             case CfsOp.Create:
             {
@@ -129,13 +131,18 @@ public sealed partial class CfsServer
                 int flags = r.I32();
                 uint mode = r.U32(), umask = r.U32();
                 var result = await _store.CreateAsync(context, parent, name, flags, mode, umask).ConfigureAwait(false);
+                bool behind = false;
                 if (result.IsOk)
                 {
-                    Counted(client, result.Value.Entry.NodeId);
-                    Track(client, s => s.Files.Add((result.Value.Entry.NodeId, result.Value.Open.Handle)));
-                    await PushAsync(client, StaleEntry(parent, name), StaleInode(parent), StaleInode(result.Value.Entry.NodeId)).ConfigureAwait(false);
+                    var created = result.Value;
+                    ulong file = created.Entry.NodeId;
+                    if (await HoldAsync(client, file).ConfigureAwait(false))
+                        result = created with { Entry = await RefreshedAsync(created.Entry).ConfigureAwait(false) };
+                    Track(client, s => s.Files.Add((file, created.Open.Handle)));
+                    await PushAsync(client, StaleEntry(parent, name), StaleInode(parent), StaleInode(file)).ConfigureAwait(false);
+                    behind = TryGrantWriteBehind(client, file, flags);
                 }
-                return Reply(result, (w, c) => w.Entry(c.Entry).Open(c.Open));
+                return Reply(result, (w, c) => w.Entry(c.Entry).Open(c.Open).U8(behind ? (byte)1 : (byte)0));
             }
             case CfsOp.Read:
             {
@@ -307,7 +314,8 @@ public sealed partial class CfsServer
     {
         if (result.IsOk)
         {
-            Counted(client, result.Value.NodeId);
+            if (await HoldAsync(client, result.Value.NodeId).ConfigureAwait(false))
+                result = await RefreshedAsync(result.Value).ConfigureAwait(false);
             await PushAsync(client, StaleEntry(parent, name), StaleInode(parent)).ConfigureAwait(false);
         }
         return Reply(result, (w, e) => w.Entry(e));

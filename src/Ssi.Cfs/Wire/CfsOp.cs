@@ -45,4 +45,6 @@ internal enum InvalidationKind : byte
     Inode = 1,
     /// <summary>A name in a directory (and the directory's attributes).</summary>
     Entry = 2,
+    /// <summary>Write-behind for a node ends: answered once this client's earlier writes have reached the server.</summary>
+    Revoke = 3,
 }
