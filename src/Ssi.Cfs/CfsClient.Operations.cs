@@ -155,21 +155,30 @@ public sealed partial class CfsClient
     /// <inheritdoc />
     public async ValueTask<FuseResult<int>> WriteAsync(FuseRequestContext context, ulong node, ulong handle, long offset, ReadOnlyMemory<byte> data, uint writeFlags)
     {
+        if (await _writes.TryQueueAsync(node, handle, offset, writeFlags, data).ConfigureAwait(false))
+            return data.Length;
         var request = new CfsWriter(64 + data.Length);
         var header = Begin(CfsOp.Write, context, out _).U64(node).U64(handle).I64(offset).U32(writeFlags);
         request.Raw(header.Written.Span).Raw(data.Span);
-        int length = data.Length;
-        if (await _writes.TryStartAsync(node, () => WriteBehindAsync(request, length)).ConfigureAwait(false))
-            return length;
         var (error, r) = await CallAsync(request).ConfigureAwait(false);
         return error.IsOk ? (int)r.U32() : error;
     }
 
-    // A write already answered to its caller: a failure (or a short write) is reported at close or fsync.
-    private async ValueTask<Errno> WriteBehindAsync(CfsWriter request, int length)
+    // Writes already answered to their callers: a failure (or a short write) is reported at close or fsync.
+    private async ValueTask<Errno[]> SendWriteBatchAsync(IReadOnlyList<QueuedWrite> batch)
     {
+        var context = new FuseRequestContext(0, 0, 0, 0, CancellationToken.None);
+        var request = Begin(CfsOp.WriteBatch, context, out _).U32((uint)batch.Count);
+        foreach (var write in batch)
+            request.U64(write.Node).U64(write.Handle).I64(write.Offset).U32(write.Flags).Bytes(write.Data.AsSpan(0, write.Length));
+        var results = new Errno[batch.Count];
         var (error, r) = await CallAsync(request, behind: true).ConfigureAwait(false);
-        return !error.IsOk ? error : r.U32() == (uint)length ? Errno.Ok : Errno.EIO;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            int written = error.IsOk ? r.I32() : -error.Value;
+            results[i] = written == batch[i].Length ? Errno.Ok : written < 0 ? new Errno(-written) : Errno.EIO;
+        }
+        return results;
     }
 
     /// <inheritdoc />

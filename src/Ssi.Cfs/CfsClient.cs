@@ -18,7 +18,7 @@ public sealed partial class CfsClient : IFileSystem
     private readonly CfsClientOptions _options;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _lost = new();
-    private readonly WriteBehind _writes = new();
+    private readonly WriteBehind _writes;
     // (file, lock owner) pairs this client sent a POSIX lock request for: only their close needs the server.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Node, ulong Owner), byte> _lockOwners = new();
     private readonly Channel<(ulong Node, ulong Count)> _forgets = Channel.CreateUnbounded<(ulong, ulong)>(new UnboundedChannelOptions { SingleReader = true });
@@ -36,6 +36,7 @@ public sealed partial class CfsClient : IFileSystem
         _options = options;
         _log = log;
         NodeLinkTarget = System.Text.Encoding.UTF8.GetBytes($"{CfsServer.NodesDirectory}/{localNode}");
+        _writes = new WriteBehind(SendWriteBatchAsync);
         _ = Task.Run(SendForgetsAsync);
     }
 

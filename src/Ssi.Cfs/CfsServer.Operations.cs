@@ -165,6 +165,8 @@ public sealed partial class CfsServer
                     await PushAsync(client, StaleInode(node)).ConfigureAwait(false);
                 return Reply(result, (w, n) => w.U32((uint)n));
             }
+            case CfsOp.WriteBatch:
+                return await WriteBatchAsync(client, context, r).ConfigureAwait(false);
             case CfsOp.StatFs:
             {
                 var result = await _store.StatFsAsync(context, r.U64()).ConfigureAwait(false);

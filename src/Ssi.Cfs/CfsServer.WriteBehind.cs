@@ -67,6 +67,31 @@ public sealed partial class CfsServer
         }
     }
 
+    /// <summary>
+    /// A writer's batch of write-behind writes, applied in order; the answer has each one's byte count or
+    /// -errno. Any other holder (a revoke in progress) is invalidated as after a single write.
+    /// </summary>
+    private async ValueTask<ReadOnlyMemory<byte>> WriteBatchAsync(int client, FuseRequestContext context, CfsReader r)
+    {
+        int count = (int)Math.Min(r.U32(), (uint)(r.Remaining / 32));
+        var reply = new CfsWriter(4 + 4 * count).I32(0);
+        var written = new HashSet<ulong>();
+        for (int i = 0; i < count; i++)
+        {
+            ulong node = r.U64(), handle = r.U64();
+            long offset = r.I64();
+            uint flags = r.U32();
+            var data = r.Bytes();
+            var result = await _store.WriteAsync(context, node, handle, offset, data, flags).ConfigureAwait(false);
+            reply.I32(result.IsOk ? result.Value : -result.Error.Value);
+            if (result.IsOk)
+                written.Add(node);
+        }
+        foreach (ulong node in written)
+            await PushAsync(client, StaleInode(node)).ConfigureAwait(false);
+        return reply.Written;
+    }
+
     /// <summary>Lookup-style replies after a revoke: the attributes as they are now that the writer's data has arrived.</summary>
     private async ValueTask<FuseEntry> RefreshedAsync(FuseEntry entry)
     {

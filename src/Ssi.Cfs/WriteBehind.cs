@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using Ssi.Fuse;
 
@@ -7,24 +8,33 @@ namespace Ssi.Cfs;
 /// A client's writes that have returned to their caller but may not have reached the server yet.
 /// The server grants write-behind for a file only while no other node holds it (docs/cfs-consistency.md)
 /// and revokes the grant before another node gets to the file; a revoke, and every other operation of
-/// this client, first waits for the writes started before it.
+/// this client, first waits for the writes queued before it.
 /// </summary>
-internal sealed class WriteBehind
+/// <remarks>
+/// One sender sends what has queued up as one batch, waits for the server's answer, then sends the next:
+/// batches complete in the order they were queued, and a busy writer costs the server one message per
+/// batch instead of one per write(2).
+/// </remarks>
+internal sealed class WriteBehind(Func<IReadOnlyList<QueuedWrite>, ValueTask<Errno[]>> sendBatch)
 {
-    /// <summary>Writes (of any size, up to 1 MiB each) in flight at once; the next one waits for a slot.</summary>
-    public const int Slots = 32;
+    /// <summary>Bytes queued or in flight at most; a write beyond waits until a batch has been answered.</summary>
+    public const int MaxQueuedBytes = 8 << 20;
+
+    /// <summary>Bytes of write data in one batch at most (a batch is one ICS request).</summary>
+    public const int MaxBatchBytes = 2 << 20;
 
     private readonly Lock _gate = new();
     private readonly HashSet<ulong> _granted = [];
-    private readonly Dictionary<long, Task> _inflight = [];
+    private readonly List<QueuedWrite> _queue = [];
+    private readonly List<(long Ticket, TaskCompletionSource Done)> _drains = [];
     private readonly ConcurrentDictionary<ulong, Errno> _failed = new();
-    private readonly SemaphoreSlim _slots = new(Slots, Slots);
-    private long _next;
+    private readonly SemaphoreSlim _room = new(0);
+    private long _queuedBytes;
+    private long _issued, _completed;
+    private bool _sending;
 
-    /// <summary>True while no write is in flight (checked without locking on every operation).</summary>
-    public bool IsIdle => Volatile.Read(ref _count) == 0;
-
-    private int _count;
+    /// <summary>True while nothing is queued or in flight (checked without locking on every operation).</summary>
+    public bool IsIdle => Interlocked.Read(ref _completed) == Interlocked.Read(ref _issued);
 
     /// <summary>The server granted write-behind for <paramref name="node"/>.</summary>
     public void Grant(ulong node)
@@ -48,67 +58,123 @@ internal sealed class WriteBehind
             _granted.Clear();
     }
 
-    /// <summary>Waits for a slot; then, if <paramref name="node"/> has the grant, starts <paramref name="send"/> in the background and returns true.</summary>
-    public async ValueTask<bool> TryStartAsync(ulong node, Func<ValueTask<Errno>> send)
+    /// <summary>If <paramref name="node"/> has the grant, queues a copy of the write and returns true.</summary>
+    public async ValueTask<bool> TryQueueAsync(ulong node, ulong handle, long offset, uint flags, ReadOnlyMemory<byte> data)
     {
-        if (!IsGranted(node))
-            return false;
-        await _slots.WaitAsync().ConfigureAwait(false);
-        long ticket;
-        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
+        while (true)
         {
-            // Checked again under the lock a revoke takes: a write either is in the revoke's drain or is sent and waited for.
-            if (!_granted.Contains(node))
+            bool start, queued;
+            lock (_gate)
             {
-                _slots.Release();
-                return false;
+                // Decided under the lock a revoke takes: a write is either in the revoke's drain or sent and waited for.
+                if (!_granted.Contains(node))
+                    return false;
+                queued = _queuedBytes == 0 || _queuedBytes + data.Length <= MaxQueuedBytes;
+                if (queued)
+                {
+                    byte[] copy = ArrayPool<byte>.Shared.Rent(data.Length);
+                    data.Span.CopyTo(copy);
+                    _queue.Add(new QueuedWrite(node, handle, offset, flags, copy, data.Length));
+                    _queuedBytes += data.Length;
+                    Interlocked.Increment(ref _issued);
+                    start = !_sending;
+                    _sending = true;
+                }
+                else
+                {
+                    start = false;
+                }
             }
-            ticket = ++_next;
-            _inflight[ticket] = sent.Task;
-            Interlocked.Increment(ref _count);
+            if (start)
+                _ = SendAsync();
+            if (queued)
+                return true;
+            await _room.WaitAsync().ConfigureAwait(false);
         }
-        _ = CompleteAsync(node, ticket, send, sent);
-        return true;
     }
 
-    private bool IsGranted(ulong node)
+    // Started by the write that found the queue idle (on its thread: no hop); continued by each batch's answer.
+    private async Task SendAsync()
     {
-        lock (_gate)
-            return _granted.Contains(node);
+        while (true)
+        {
+            List<QueuedWrite> batch;
+            lock (_gate)
+            {
+                if (_queue.Count == 0)
+                {
+                    _sending = false;
+                    return;
+                }
+                int bytes = 0, count = 0;
+                while (count < _queue.Count && (count == 0 || bytes + _queue[count].Length <= MaxBatchBytes))
+                    bytes += _queue[count++].Length;
+                batch = _queue.GetRange(0, count);
+                _queue.RemoveRange(0, count);
+            }
+            Errno[] results;
+            try
+            {
+                results = await sendBatch(batch).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                results = [];
+            }
+            long freed = 0;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                var error = i < results.Length ? results[i] : Errno.EIO;
+                if (!error.IsOk)
+                    _failed.TryAdd(batch[i].Node, error);
+                freed += batch[i].Length;
+                ArrayPool<byte>.Shared.Return(batch[i].Data);
+            }
+            Completed(batch.Count, freed);
+        }
     }
 
-    private async Task CompleteAsync(ulong node, long ticket, Func<ValueTask<Errno>> send, TaskCompletionSource sent)
+    private void Completed(int count, long freed)
     {
-        Errno error;
-        try
-        {
-            error = await send().ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            error = Errno.EIO;
-        }
-        if (!error.IsOk)
-            _failed.TryAdd(node, error);
+        List<TaskCompletionSource>? done = null;
+        int waiting;
         lock (_gate)
         {
-            _inflight.Remove(ticket);
-            Interlocked.Decrement(ref _count);
+            _queuedBytes -= freed;
+            long completed = Interlocked.Add(ref _completed, count);
+            for (int i = _drains.Count - 1; i >= 0; i--)
+            {
+                if (_drains[i].Ticket <= completed)
+                {
+                    (done ??= []).Add(_drains[i].Done);
+                    _drains.RemoveAt(i);
+                }
+            }
+            waiting = _room.CurrentCount == 0 ? 1 : 0;
         }
-        _slots.Release();
-        sent.TrySetResult();
+        if (waiting > 0)
+            _room.Release();
+        foreach (var drained in done ?? [])
+            drained.TrySetResult();
     }
 
-    /// <summary>Completes when every write started before this call has been answered by the server.</summary>
+    /// <summary>Completes when every write queued before this call has been answered by the server.</summary>
     public Task DrainAsync()
     {
-        if (IsIdle)
-            return Task.CompletedTask;
         lock (_gate)
-            return _inflight.Count == 0 ? Task.CompletedTask : Task.WhenAll(_inflight.Values.ToArray());
+        {
+            long target = Interlocked.Read(ref _issued);
+            if (Interlocked.Read(ref _completed) >= target)
+                return Task.CompletedTask;
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _drains.Add((target, done));
+            return done.Task;
+        }
     }
 
     /// <summary>The first error a write-behind write to <paramref name="node"/> met since the last call (reported at close or fsync, as NFS does).</summary>
     public Errno TakeError(ulong node) => _failed.TryRemove(node, out var error) ? error : Errno.Ok;
 }
+
+/// <summary>A write answered to its caller and waiting in <see cref="WriteBehind"/>; <see cref="Data"/> is pooled, <see cref="Length"/> bytes long.</summary>
+internal readonly record struct QueuedWrite(ulong Node, ulong Handle, long Offset, uint Flags, byte[] Data, int Length);

@@ -36,6 +36,8 @@ internal enum CfsOp : byte
     Fallocate = 31,
     Seek = 32,
     CopyFileRange = 33,
+    /// <summary>Write-behind writes, applied in order; answered with each one's byte count or errno.</summary>
+    WriteBatch = 34,
 }
 
 /// <summary>Kinds of cache invalidation in a <see cref="CfsMethods.Invalidate"/> message.</summary>
