@@ -40,8 +40,14 @@ internal static class Target
         }
         foreach (var candidate in box.Nodes)
         {
-            if (LocalClient.IsServed(candidate.SocketPath))
+            try
+            {
                 return await DaemonClient.ConnectAsync(candidate.SocketPath, ct: ct);
+            }
+            catch (SsiException e) when (e.Status == Status.Unavailable)
+            {
+                // That node's daemon is down: the next one serves.
+            }
         }
         throw new SsiException(Status.Unavailable, $"no daemon of box '{name}' is running: 'ssi down' then 'ssi up' to start again");
     }
