@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Ssi.Box.Native;
+using Ssi.Posix;
 
 namespace Ssi.Box;
 
@@ -112,13 +113,26 @@ public sealed class BoxNode
         // Our own child cannot have its pid reused before we reap it; anything else must be
         // shown to live in this node before it is signalled.
         var child = DetachedProcess.TryGetChild(pid);
-        using var opened = child is null && IsInNode(pid) ? Pidfd.Open(pid) : null;
-        var pidfd = child ?? opened;
-        bool wasRunning = pidfd is not null && !pidfd.HasExited && pidfd.Signal(signal);
-        if (wasRunning && !await pidfd!.WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(10), cancellationToken))
+        Pidfd? opened = null;
+        bool wasRunning;
+        try
         {
-            throw new BoxException(
-                $"'{name}' (pid {pid}) on {Name} of box {Box.Name} did not exit after signal {signal}: kill it with SIGKILL");
+            opened = child is null && IsInNode(pid) ? Pidfd.Open(pid) : null;
+            var pidfd = child ?? opened;
+            wasRunning = pidfd is not null && !pidfd.HasExited && pidfd.Signal(signal);
+            if (wasRunning && !await pidfd!.WaitUntilExitedAsync(timeout ?? TimeSpan.FromSeconds(10), cancellationToken))
+            {
+                throw new BoxException(
+                    $"'{name}' (pid {pid}) on {Name} of box {Box.Name} did not exit after signal {signal}: kill it with SIGKILL");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BoxException(e.Message, e);
+        }
+        finally
+        {
+            opened?.Dispose();
         }
         DetachedProcess.ReapExited();
         File.Delete(PidFileOf(name));
@@ -153,7 +167,7 @@ public sealed class BoxNode
             try
             {
                 using var ns = File.OpenHandle(NetworkNamespacePath);
-                if (LibC.SetNs((int)ns.DangerousGetHandle(), LibC.CLONE_NEWNET) != 0)
+                if (Syscall.SetNs((int)ns.DangerousGetHandle(), LibC.CLONE_NEWNET) != 0)
                     throw new BoxException($"cannot enter {NetworkNamespace}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
                 socket = new Socket(family, type, protocol);
             }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ssi.Posix;
 
 namespace Ssi.Box.Native;
 
@@ -73,7 +74,11 @@ internal static class NamespaceMembers
                     pidfd.Signal(LibC.SIGKILL);
                 }
                 foreach (var pidfd in handles)
-                    await pidfd.WaitForExitAsync(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)), cancellationToken);
+                    await pidfd.WaitUntilExitedAsync(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)), cancellationToken);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new BoxException(e.Message, e);
             }
             finally
             {
