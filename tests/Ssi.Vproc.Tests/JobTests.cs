@@ -1,3 +1,4 @@
+using Ssi.Posix;
 using Ssi.Vproc.Jobs;
 using Ssi.Vproc.Native;
 
@@ -37,7 +38,7 @@ public class JobTests
             Stdout = write,
             NewPidNamespace = true,
         });
-        LibC.Close(write);
+        Syscall.Close(write);
         using var output = new AsyncFd(read);
         var buffer = new byte[64];
         var text = "";

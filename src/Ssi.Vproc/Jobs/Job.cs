@@ -1,5 +1,6 @@
 using System.Buffers;
 using Ssi.Ics;
+using Ssi.Posix;
 using Ssi.Vproc.Native;
 using Ssi.Vproc.Wire;
 
@@ -349,7 +350,7 @@ internal sealed partial class Job
         while (!drained.IsCompleted && (Volatile.Read(ref _delivering) > 0 || Environment.TickCount64 - Volatile.Read(ref _lastOutput) < 5000))
             await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
         if (_ptyMaster >= 0)
-            LibC.Close(_ptyMaster);
+            Syscall.Close(_ptyMaster);
         _shim.Dispose();
         var exit = new ExitInfo(status.Code, status.Signal, null);
         await _output.WaitAsync().ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Ssi.Posix;
 
 namespace Ssi.Vproc.Native;
 
@@ -108,6 +109,6 @@ internal sealed class AsyncFd : IDisposable
         if (fd < 0)
             return;
         FdPoller.Shared.Remove(fd);
-        LibC.Close(fd);
+        Syscall.Close(fd);
     }
 }

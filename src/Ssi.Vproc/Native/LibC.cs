@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Ssi.Vproc.Native;
 
 /// <summary>
-/// The libc calls vproc needs that .NET does not expose: posix_spawn, pidfds, waitid, pipes,
-/// ptys and epoll. glibc ≥ 2.36 (Debian 12) has them all; x86_64 and arm64 layouts.
+/// The libc calls vproc needs that .NET does not expose, beyond the spawning and pidfds of
+/// Ssi.Posix: pipes, ptys, epoll and PID namespaces. x86_64 and arm64 layouts.
 /// </summary>
 internal static unsafe partial class LibC
 {
@@ -28,23 +28,10 @@ internal static unsafe partial class LibC
     public const int F_SETFL = 4;
     public const int F_SETPIPE_SZ = 1031;
 
-    public const short POSIX_SPAWN_SETSIGDEF = 0x04;
-    public const short POSIX_SPAWN_SETSIGMASK = 0x08;
-    public const short POSIX_SPAWN_SETSID = 0x80;
-
-    public const int P_PIDFD = 3;
-    public const int WEXITED = 4;
-    public const int WNOHANG = 1;
-    public const int CLD_EXITED = 1;
-    public const int CLD_KILLED = 2;
-    public const int CLD_DUMPED = 3;
-
     public const int EINTR = 4;
     public const int EIO = 5;
-    public const int ESRCH = 3;
     public const int EAGAIN = 11;
     public const int EPIPE = 32;
-    public const int EPERM = 1;
 
     public const uint EPOLLIN = 0x1;
     public const uint EPOLLOUT = 0x4;
@@ -58,12 +45,6 @@ internal static unsafe partial class LibC
 
     public const ulong TIOCSWINSZ = 0x5414;
     public const ulong TIOCGWINSZ = 0x5413;
-
-    // glibc's opaque spawn structures are 80 and 336 bytes on 64-bit; these sizes leave room.
-    public const int SpawnFileActionsSize = 256;
-    public const int SpawnAttrSize = 512;
-    public const int SigSetSize = 128;
-    public const int SigInfoSize = 128;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct WinSize
@@ -89,57 +70,6 @@ internal static unsafe partial class LibC
         [FieldOffset(4)] public ulong Data;
     }
 
-    [LibraryImport(Lib, EntryPoint = "posix_spawn")]
-    public static partial int PosixSpawn(out int pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
-
-    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_init")]
-    public static partial int SpawnFileActionsInit(void* fileActions);
-
-    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_destroy")]
-    public static partial int SpawnFileActionsDestroy(void* fileActions);
-
-    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_addopen")]
-    public static partial int SpawnFileActionsAddOpen(void* fileActions, int fd, byte* path, int flags, uint mode);
-
-    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_adddup2")]
-    public static partial int SpawnFileActionsAddDup2(void* fileActions, int fd, int newFd);
-
-    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_addclosefrom_np")]
-    public static partial int SpawnFileActionsAddCloseFrom(void* fileActions, int lowFd);
-
-    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_addchdir_np")]
-    public static partial int SpawnFileActionsAddChdir(void* fileActions, byte* path);
-
-    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_init")]
-    public static partial int SpawnAttrInit(void* attr);
-
-    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_destroy")]
-    public static partial int SpawnAttrDestroy(void* attr);
-
-    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_setflags")]
-    public static partial int SpawnAttrSetFlags(void* attr, short flags);
-
-    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_setsigmask")]
-    public static partial int SpawnAttrSetSigMask(void* attr, void* sigset);
-
-    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_setsigdefault")]
-    public static partial int SpawnAttrSetSigDefault(void* attr, void* sigset);
-
-    [LibraryImport(Lib, EntryPoint = "sigemptyset")]
-    public static partial int SigEmptySet(void* set);
-
-    [LibraryImport(Lib, EntryPoint = "sigfillset")]
-    public static partial int SigFillSet(void* set);
-
-    [LibraryImport(Lib, EntryPoint = "pidfd_open", SetLastError = true)]
-    public static partial int PidfdOpen(int pid, uint flags);
-
-    [LibraryImport(Lib, EntryPoint = "pidfd_send_signal", SetLastError = true)]
-    public static partial int PidfdSendSignal(int pidfd, int sig, void* info, uint flags);
-
-    [LibraryImport(Lib, EntryPoint = "waitid", SetLastError = true)]
-    public static partial int WaitId(int idType, int id, void* info, int options);
-
     [LibraryImport(Lib, EntryPoint = "pipe2", SetLastError = true)]
     public static partial int Pipe2(int* fds, int flags);
 
@@ -161,9 +91,6 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, byte* buffer, nuint count);
 
-    [LibraryImport(Lib, EntryPoint = "close")]
-    public static partial int Close(int fd);
-
     [LibraryImport(Lib, EntryPoint = "dup", SetLastError = true)]
     public static partial int Dup(int fd);
 
@@ -180,9 +107,6 @@ internal static unsafe partial class LibC
     public static partial int EventFd(uint initval, int flags);
 
     public const int CLONE_NEWPID = 0x20000000;
-
-    [LibraryImport(Lib, EntryPoint = "setns", SetLastError = true)]
-    public static partial int SetNs(int fd, int nsType);
 
     [LibraryImport(Lib, EntryPoint = "unshare", SetLastError = true)]
     public static partial int Unshare(int flags);

@@ -1,3 +1,5 @@
+using Ssi.Posix;
+
 namespace Ssi.Vproc.Native;
 
 /// <summary>Pipes and ptys for a cluster process's stdio.</summary>
@@ -24,10 +26,10 @@ internal static unsafe class Pipes
             throw new IOException($"openpty failed: errno {LibC.Errno}");
         byte* name = stackalloc byte[128];
         int error = LibC.PtsNameR(master, name, 128);
-        LibC.Close(slave);
+        Syscall.Close(slave);
         if (error != 0)
         {
-            LibC.Close(master);
+            Syscall.Close(master);
             throw new IOException($"ptsname failed: errno {error}");
         }
         LibC.Fcntl(master, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
@@ -45,7 +47,7 @@ internal static unsafe class Pipes
     public static void Close(ref int fd)
     {
         if (fd >= 0)
-            LibC.Close(fd);
+            Syscall.Close(fd);
         fd = -1;
     }
 }

@@ -1,5 +1,4 @@
-using System.Runtime.InteropServices;
-using System.Text;
+using Ssi.Posix;
 
 namespace Ssi.Vproc.Native;
 
@@ -35,7 +34,7 @@ internal sealed class SpawnOptions
 /// posix_spawn into a new session with default signal dispositions and an empty mask, no
 /// descriptors inherited beyond 0-2. Safe in a multithreaded .NET process, unlike fork.
 /// </summary>
-internal static unsafe class Spawn
+internal static class Spawn
 {
     private static readonly System.Collections.Concurrent.BlockingCollection<(SpawnOptions Options, TaskCompletionSource<ProcessHandle> Done)> s_inNewNamespace = [];
     private static readonly Lazy<Thread> s_namespaceThread = new(() =>
@@ -80,7 +79,7 @@ internal static unsafe class Spawn
             }
             finally
             {
-                if (LibC.SetNs((int)own.DangerousGetHandle(), LibC.CLONE_NEWPID) != 0)
+                if (Syscall.SetNs((int)own.DangerousGetHandle(), LibC.CLONE_NEWPID) != 0)
                     Environment.FailFast($"vproc: cannot return the spawning thread to its PID namespace: errno {LibC.Errno}");
             }
             if (error is null)
@@ -92,86 +91,34 @@ internal static unsafe class Spawn
 
     private static ProcessHandle StartHere(SpawnOptions options)
     {
-        var arena = new List<IntPtr>();
-        byte* fileActions = (byte*)NativeMemory.AllocZeroed(LibC.SpawnFileActionsSize);
-        byte* attr = (byte*)NativeMemory.AllocZeroed(LibC.SpawnAttrSize);
-        byte* sigset = (byte*)NativeMemory.AllocZeroed(LibC.SigSetSize);
-        try
+        using var spawn = new PosixSpawn();
+        if (options.Terminal is { } tty)
         {
-            Check(LibC.SpawnFileActionsInit(fileActions), "posix_spawn_file_actions_init");
-            if (options.Terminal is { } tty)
-            {
-                // Opened after setsid and without O_NOCTTY: the session acquires it as its terminal.
-                Check(LibC.SpawnFileActionsAddOpen(fileActions, 0, Utf8(arena, tty), LibC.O_RDWR, 0), "addopen tty");
-                Check(LibC.SpawnFileActionsAddDup2(fileActions, 0, 1), "adddup2 tty 1");
-                Check(LibC.SpawnFileActionsAddDup2(fileActions, 0, 2), "adddup2 tty 2");
-            }
-            else
-            {
-                AddStdio(fileActions, arena, options.Stdin, 0, LibC.O_RDONLY);
-                AddStdio(fileActions, arena, options.Stdout, 1, LibC.O_RDWR);
-                AddStdio(fileActions, arena, options.Stderr, 2, LibC.O_RDWR);
-            }
-            if (options.WorkingDirectory is { } cwd)
-                Check(LibC.SpawnFileActionsAddChdir(fileActions, Utf8(arena, cwd)), "addchdir");
-            Check(LibC.SpawnFileActionsAddCloseFrom(fileActions, 3), "addclosefrom");
-
-            Check(LibC.SpawnAttrInit(attr), "posix_spawnattr_init");
-            Check(LibC.SpawnAttrSetFlags(attr, LibC.POSIX_SPAWN_SETSID | LibC.POSIX_SPAWN_SETSIGMASK | LibC.POSIX_SPAWN_SETSIGDEF), "setflags");
-            LibC.SigEmptySet(sigset);
-            Check(LibC.SpawnAttrSetSigMask(attr, sigset), "setsigmask");
-            LibC.SigFillSet(sigset);
-            Check(LibC.SpawnAttrSetSigDefault(attr, sigset), "setsigdefault");
-
-            byte** argv = PointerArray(arena, options.Arguments);
-            byte** envp = PointerArray(arena, options.Environment);
-            int error = LibC.PosixSpawn(out int pid, argv[0], fileActions, attr, argv, envp);
-            if (error != 0)
-                throw new IOException($"cannot start {options.Arguments[0]}: posix_spawn failed with errno {error}");
-            return ProcessHandle.Open(pid) ?? throw new IOException($"{options.Arguments[0]} (pid {pid}) vanished before it could be tracked");
+            // Opened after setsid and without O_NOCTTY: the session acquires it as its terminal.
+            spawn.Open(0, tty, LibC.O_RDWR);
+            spawn.Dup2(0, 1);
+            spawn.Dup2(0, 2);
         }
-        finally
+        else
         {
-            LibC.SpawnFileActionsDestroy(fileActions);
-            LibC.SpawnAttrDestroy(attr);
-            NativeMemory.Free(fileActions);
-            NativeMemory.Free(attr);
-            NativeMemory.Free(sigset);
-            foreach (var p in arena)
-                NativeMemory.Free((void*)p);
+            AddStdio(spawn, options.Stdin, 0, LibC.O_RDONLY);
+            AddStdio(spawn, options.Stdout, 1, LibC.O_RDWR);
+            AddStdio(spawn, options.Stderr, 2, LibC.O_RDWR);
         }
+        if (options.WorkingDirectory is { } cwd)
+            spawn.Chdir(cwd);
+        spawn.CloseFrom(3);
+        spawn.NewSessionWithDefaultSignals();
+
+        int pid = spawn.Start(options.Arguments, options.Environment, searchPath: false);
+        return ProcessHandle.Open(pid) ?? throw new IOException($"{options.Arguments[0]} (pid {pid}) vanished before it could be tracked");
     }
 
-    private static void AddStdio(byte* fileActions, List<IntPtr> arena, int fd, int target, int nullFlags)
+    private static void AddStdio(PosixSpawn spawn, int fd, int target, int nullFlags)
     {
         if (fd >= 0)
-            Check(LibC.SpawnFileActionsAddDup2(fileActions, fd, target), $"adddup2 {target}");
+            spawn.Dup2(fd, target);
         else
-            Check(LibC.SpawnFileActionsAddOpen(fileActions, target, Utf8(arena, "/dev/null"), nullFlags, 0), $"addopen /dev/null {target}");
-    }
-
-    private static void Check(int result, string what)
-    {
-        if (result != 0)
-            throw new IOException($"posix_spawn setup failed at {what}: errno {result}");
-    }
-
-    private static byte* Utf8(List<IntPtr> arena, string s)
-    {
-        int n = Encoding.UTF8.GetByteCount(s);
-        byte* p = (byte*)NativeMemory.Alloc((nuint)n + 1);
-        arena.Add((IntPtr)p);
-        Encoding.UTF8.GetBytes(s, new Span<byte>(p, n));
-        p[n] = 0;
-        return p;
-    }
-
-    private static byte** PointerArray(List<IntPtr> arena, IReadOnlyList<string> strings)
-    {
-        byte** array = (byte**)NativeMemory.AllocZeroed((nuint)(strings.Count + 1), (nuint)sizeof(byte*));
-        arena.Add((IntPtr)array);
-        for (int i = 0; i < strings.Count; i++)
-            array[i] = Utf8(arena, strings[i]);
-        return array;
+            spawn.Open(target, "/dev/null", nullFlags);
     }
 }
