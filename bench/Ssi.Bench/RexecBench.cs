@@ -30,7 +30,7 @@ internal static class RexecBench
 
         report.Columns("measure", "p50", "p99", "samples", "vs reference", "target");
         var loadBefore = File.ReadAllText("/proc/loadavg").Split(' ')[0];
-        Samples local, rexec, ssh, ps3;
+        Samples local, cliStart, here, rexec, ssh, ps3;
         double pipeMiB, ssiMiB, ssiOutMiB;
         await using (var cluster = await BoxCluster.UpAsync(ClusterBox.NewUniqueName("b"), 3, Patience))
         {
@@ -38,6 +38,8 @@ internal static class RexecBench
             var env = $"export SSI_SOCKET={node1.SocketPath}; ";
             await ShellAsync(node1, env + $"{ssi} run -n 2 -- true"); // warm-up: dial ICS, load caches
             local = await TimeAsync(node1, env, "/bin/true", Runs);
+            cliStart = await TimeAsync(node1, env, $"{ssi} --version >/dev/null", Runs);
+            here = await TimeAsync(node1, env, $"{ssi} run -n 1 -- true", Runs);
             rexec = await TimeAsync(node1, env, $"{ssi} run -n 2 -- true", Runs);
             ssh = await SshAsync(cluster, env);
 
@@ -60,6 +62,10 @@ internal static class RexecBench
         }
 
         report.Row("local `/bin/true` (fork+exec from bash)", Report.Us(local.P50), Report.Us(local.P99), local.Count.ToString(CultureInfo.InvariantCulture), "", "");
+        report.Row("`ssi --version` (the CLI's start and exit alone)", Report.Us(cliStart.P50), Report.Us(cliStart.P99), cliStart.Count.ToString(CultureInfo.InvariantCulture),
+            $"{cliStart.P50 / local.P50:0.0}x local", "");
+        report.Row("`ssi run -n 1 -- true` (node 1 → node 1, no ICS hop)", Report.Us(here.P50), Report.Us(here.P99), here.Count.ToString(CultureInfo.InvariantCulture),
+            $"{here.P50 / local.P50:0.0}x local", "");
         report.Row("`ssi run -n 2 -- true` (node 1 → node 2)", Report.Us(rexec.P50), Report.Us(rexec.P99), rexec.Count.ToString(CultureInfo.InvariantCulture),
             $"{rexec.P50 / local.P50:0.0}x local", "p50 < 5 ms");
         report.Row("`ssh node2 true` (OpenSSH, key auth)", ssh.Count == 0 ? "n/a" : Report.Us(ssh.P50), ssh.Count == 0 ? "n/a" : Report.Us(ssh.P99), ssh.Count.ToString(CultureInfo.InvariantCulture),
