@@ -16,7 +16,11 @@ public sealed partial class CfsClient
     private async ValueTask<FuseResult<FuseEntry>> EntryCallAsync(CfsWriter request)
     {
         var (error, r) = await CallAsync(request).ConfigureAwait(false);
-        return error.IsOk ? WithTimeouts(r.Entry()) : error;
+        if (!error.IsOk)
+            return error;
+        var entry = WithTimeouts(r.Entry());
+        _writes.Remember(entry.NodeId, entry.Attributes);
+        return entry;
     }
 
     private async ValueTask<Errno> ErrnoCallAsync(CfsWriter request)
@@ -25,10 +29,14 @@ public sealed partial class CfsClient
         return error;
     }
 
-    private async ValueTask<FuseResult<AttributeReply>> AttributeCallAsync(CfsWriter request)
+    private async ValueTask<FuseResult<AttributeReply>> AttributeCallAsync(ulong node, CfsWriter request)
     {
         var (error, r) = await CallAsync(request).ConfigureAwait(false);
-        return error.IsOk ? new AttributeReply(r.Attributes(), _options.CacheTimeout) : error;
+        if (!error.IsOk)
+            return error;
+        var attributes = r.Attributes();
+        _writes.Remember(node, attributes);
+        return new AttributeReply(attributes, _options.CacheTimeout);
     }
 
     /// <inheritdoc />
@@ -51,12 +59,15 @@ public sealed partial class CfsClient
     {
         if (node == NodeLinkId)
             return new(new AttributeReply(NodeLinkEntry().Attributes, _options.CacheTimeout));
-        return AttributeCallAsync(Begin(CfsOp.GetAttributes, context, out _).U64(node).U8(handle is null ? (byte)0 : (byte)1).U64(handle ?? 0));
+        // The kernel asks before every write(2) (size and set-user-id bits): under write-behind this node knows.
+        if (_writes.TryGetAttributes(node, out var known))
+            return new(new AttributeReply(known, _options.CacheTimeout));
+        return AttributeCallAsync(node, Begin(CfsOp.GetAttributes, context, out _).U64(node).U8(handle is null ? (byte)0 : (byte)1).U64(handle ?? 0));
     }
 
     /// <inheritdoc />
     public ValueTask<FuseResult<AttributeReply>> SetAttributesAsync(FuseRequestContext context, ulong node, SetAttributes attributes) =>
-        node == NodeLinkId ? new(Errno.EPERM) : AttributeCallAsync(Begin(CfsOp.SetAttributes, context, out _).U64(node).SetAttributes(attributes));
+        node == NodeLinkId ? new(Errno.EPERM) : AttributeCallAsync(node, Begin(CfsOp.SetAttributes, context, out _).U64(node).SetAttributes(attributes));
 
     /// <inheritdoc />
     public async ValueTask<FuseResult<int>> ReadLinkAsync(FuseRequestContext context, ulong node, Memory<byte> destination)
@@ -137,6 +148,7 @@ public sealed partial class CfsClient
         var entry = WithTimeouts(r.Entry());
         var open = r.Open();
         GrantedIf(ref r, entry.NodeId);
+        _writes.Remember(entry.NodeId, entry.Attributes);
         return new FuseCreateReply(entry, open);
     }
 
@@ -221,7 +233,13 @@ public sealed partial class CfsClient
     {
         if (node == NodeLinkId)
             return Errno.ENODATA;
+        // The kernel asks for this one before every write(2) (file_remove_privs); under write-behind nobody else sets it.
+        bool capability = name.Span.SequenceEqual("security.capability"u8);
+        if (capability && _writes.KnowsNoCapability(node))
+            return Errno.ENODATA;
         var (error, r) = await CallAsync(Begin(CfsOp.GetXattr, context, out _).U64(node).Bytes(name.Span).U32((uint)destination.Length)).ConfigureAwait(false);
+        if (capability && error == Errno.ENODATA)
+            _writes.RememberNoCapability(node);
         return error.IsOk ? CopyOut(ref r, destination) : error;
     }
 

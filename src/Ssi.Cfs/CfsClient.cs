@@ -149,6 +149,10 @@ public sealed partial class CfsClient : IFileSystem
         }
     }
 
+    private static bool ChangesAttributes(CfsOp op) => op is not (CfsOp.GetAttributes or CfsOp.Lookup or CfsOp.Read or CfsOp.ReadLink
+        or CfsOp.GetXattr or CfsOp.ListXattr or CfsOp.OpenDirectory or CfsOp.ReadDirectory or CfsOp.ReleaseDirectory or CfsOp.StatFs
+        or CfsOp.GetLock or CfsOp.SetLock or CfsOp.Flush or CfsOp.Fsync or CfsOp.Release or CfsOp.Access or CfsOp.Seek);
+
     /// <summary>Waits for this node's write-behind writes, as a request sent to the server would.</summary>
     private async ValueTask<Errno> DrainedAsync()
     {
@@ -177,6 +181,8 @@ public sealed partial class CfsClient : IFileSystem
         // Whatever this node does next is ordered after the writes it has already answered.
         if (!behind && !_writes.IsIdle)
             await _writes.DrainAsync().ConfigureAwait(false);
+        if (!behind && ChangesAttributes((CfsOp)request.Written.Span[0]))
+            _writes.ForgetAttributes();
         Interlocked.Increment(ref _requests);
         try
         {

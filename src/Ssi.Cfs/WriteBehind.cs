@@ -29,6 +29,11 @@ internal sealed class WriteBehind(Func<IReadOnlyList<QueuedWrite>, ValueTask<Err
     private readonly List<(long Ticket, TaskCompletionSource Done)> _drains = [];
     private readonly ConcurrentDictionary<ulong, Errno> _failed = new();
     private readonly SemaphoreSlim _room = new(0);
+    // Attributes of granted files as the server last gave them, grown by the writes queued since: while this
+    // node alone holds a file, nobody else changes it, so a stat needs no round trip (and no drain).
+    private readonly Dictionary<ulong, (InodeAttributes Attributes, long End, TimeSpec Modified)> _attributes = [];
+    // Granted files known to have no security.capability attribute: the kernel asks before every write(2).
+    private readonly HashSet<ulong> _withoutCapability = [];
     private long _queuedBytes;
     private long _issued, _completed;
     private bool _sending;
@@ -47,7 +52,11 @@ internal sealed class WriteBehind(Func<IReadOnlyList<QueuedWrite>, ValueTask<Err
     public Task RevokeAsync(ulong node)
     {
         lock (_gate)
+        {
             _granted.Remove(node);
+            _attributes.Remove(node);
+            _withoutCapability.Remove(node);
+        }
         return DrainAsync();
     }
 
@@ -55,7 +64,70 @@ internal sealed class WriteBehind(Func<IReadOnlyList<QueuedWrite>, ValueTask<Err
     public void RevokeAll()
     {
         lock (_gate)
+        {
             _granted.Clear();
+            _attributes.Clear();
+            _withoutCapability.Clear();
+        }
+    }
+
+    /// <summary>The server's attributes of <paramref name="node"/>, answered after this node's earlier writes.</summary>
+    public void Remember(ulong node, in InodeAttributes attributes)
+    {
+        lock (_gate)
+        {
+            if (_granted.Contains(node))
+                _attributes[node] = (attributes, 0, default);
+        }
+    }
+
+    /// <summary>Another operation of this node may change attributes (size, links, times): ask the server again.</summary>
+    public void ForgetAttributes()
+    {
+        lock (_gate)
+        {
+            _attributes.Clear();
+            _withoutCapability.Clear();
+        }
+    }
+
+    /// <summary>The server said <paramref name="node"/> has no security.capability attribute.</summary>
+    public void RememberNoCapability(ulong node)
+    {
+        lock (_gate)
+        {
+            if (_granted.Contains(node))
+                _withoutCapability.Add(node);
+        }
+    }
+
+    /// <summary>True if <paramref name="node"/> is granted and known to have no security.capability attribute.</summary>
+    public bool KnowsNoCapability(ulong node)
+    {
+        lock (_gate)
+            return _granted.Contains(node) && _withoutCapability.Contains(node);
+    }
+
+    /// <summary>The attributes of a granted file with this node's queued writes applied, if the server gave them since the grant.</summary>
+    public bool TryGetAttributes(ulong node, out InodeAttributes attributes)
+    {
+        lock (_gate)
+        {
+            if (!_granted.Contains(node) || !_attributes.TryGetValue(node, out var known))
+            {
+                attributes = default;
+                return false;
+            }
+            attributes = known.Attributes;
+            if ((ulong)known.End > attributes.Size)
+            {
+                attributes.Size = (ulong)known.End;
+                attributes.Blocks = Math.Max(attributes.Blocks, (attributes.Size + 511) / 512);
+            }
+            if (known.End > 0)
+                attributes.ModificationTime = attributes.ChangeTime = known.Modified;
+            return true;
+        }
     }
 
     /// <summary>If <paramref name="node"/> has the grant, queues a copy of the write and returns true.</summary>
@@ -76,6 +148,8 @@ internal sealed class WriteBehind(Func<IReadOnlyList<QueuedWrite>, ValueTask<Err
                     data.Span.CopyTo(copy);
                     _queue.Add(new QueuedWrite(node, handle, offset, flags, copy, data.Length));
                     _queuedBytes += data.Length;
+                    if (_attributes.TryGetValue(node, out var known))
+                        _attributes[node] = (known.Attributes, Math.Max(known.End, offset + data.Length), TimeSpec.Now);
                     Interlocked.Increment(ref _issued);
                     start = !_sending;
                     _sending = true;
