@@ -15,12 +15,7 @@ public sealed class CoherenceTests(CfsRigFixture fixture, ITestOutputHelper outp
 {
     private CfsRig Rig => fixture.Rig;
 
-    private (string Server, string Remote) NewDirectory()
-    {
-        string name = "coherence-" + Guid.NewGuid().ToString("N")[..8];
-        Directory.CreateDirectory(Path.Combine(Rig.LocalPath, name));
-        return (Path.Combine(Rig.LocalPath, name), Path.Combine(Rig.RemotePath, name));
-    }
+    private (string Server, string Remote) NewDirectory() => Rig.NewDirectory("coherence", Rig.Local);
 
     [Fact]
     public void Data_written_on_one_node_is_read_on_the_other_at_the_next_read()

@@ -13,12 +13,8 @@ public sealed class WriteBehindTests(CfsRigFixture fixture, ITestOutputHelper ou
 {
     private CfsRig Rig => fixture.Rig;
 
-    private (string Server, string Remote) NewDirectory()
-    {
-        string name = "write-behind-" + Guid.NewGuid().ToString("N")[..8];
-        Directory.CreateDirectory(Path.Combine(Rig.RemotePath, name));
-        return (Path.Combine(Rig.LocalPath, name), Path.Combine(Rig.RemotePath, name));
-    }
+    // Made by the remote node, so that the server node does not hold the directory's files.
+    private (string Server, string Remote) NewDirectory() => Rig.NewDirectory("write-behind", Rig.Remote);
 
     [Fact]
     public void Writes_of_a_file_kept_open_on_one_node_are_read_at_once_on_another()

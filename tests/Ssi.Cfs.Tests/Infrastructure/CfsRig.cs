@@ -36,6 +36,14 @@ internal sealed class CfsRig : IAsyncDisposable
 
     public string RemotePath => Remote.MountPoint;
 
+    /// <summary>A fresh directory made through <paramref name="maker"/>'s mount; its path in both mounts.</summary>
+    public (string Server, string Remote) NewDirectory(string prefix, CfsMount maker)
+    {
+        string name = prefix + "-" + Guid.NewGuid().ToString("N")[..8];
+        Directory.CreateDirectory(Path.Combine(maker.MountPoint, name));
+        return (Path.Combine(LocalPath, name), Path.Combine(RemotePath, name));
+    }
+
     public static async Task<CfsRig> StartAsync(CfsClientOptions? options = null, ILoggerFactory? logs = null)
     {
         var rig = new CfsRig(Path.Combine(Path.GetTempPath(), "cfs-" + Guid.NewGuid().ToString("N")[..8]));
