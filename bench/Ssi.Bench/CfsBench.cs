@@ -36,6 +36,7 @@ internal static partial class CfsBench
     public static async Task RunAsync(Report report)
     {
         Environment.SetEnvironmentVariable("SSI_SSID", Environment.GetEnvironmentVariable("SSI_SSID") ?? Path.Combine(AppContext.BaseDirectory, "ssid"));
+        string loadBefore = File.ReadAllText("/proc/loadavg").Split(' ')[0];
         await using var cluster = await BoxCluster.UpAsync(ClusterBox.NewUniqueName("b"), 3, Patience);
         var node1 = cluster.Box.Node(1);
         var node2 = cluster.Box.Node(2);
@@ -65,9 +66,9 @@ internal static partial class CfsBench
         }
         report.Note("Targets (issue 4): CFS from a remote node at least 2x sshfs on every row; sequential reads from the server node at least 60% of native.");
         report.Note("Every column runs the same workload (one process, plain system calls, after a short warm-up) on the same tmpfs, mounted inside node 1 under its export: 'native' uses it directly, CFS through /cluster, sshfs through its mount of the export. On the host's ext4 virtual disk the figures were the disk's (fsync at ~250 MB/s, ext4 inode allocation after heavy churn up to ~1 ms per create), for every column alike.");
-        report.Note("Random reads are served from each node's page cache once touched (as native and sshfs are).");
+        report.Note("Random reads are served from each node's page cache once touched (as native and sshfs are). Random and sequential writes from the remote node run under write-behind (node 2 alone holds the file: write(2) returns once queued, fsync and close wait; docs/cfs-consistency.md); sshfs does not wait for the server's answer to a write either (its default, no sync_write).");
         report.Note("sshfs 3.7 with its default options (kernel and attribute caching on), sftp over ssh to node 1's sshd. sshfs has no remote locks: its fcntl locks are the client kernel's own, valid on that node only, which is why that row is not comparable.");
-        report.Note("On a shared 2-core VM figures move by 2x between runs; compare columns of one run.");
+        report.Note($"Machine load average (1 min) {loadBefore} before, {File.ReadAllText("/proc/loadavg").Split(' ')[0]} after, on {Environment.ProcessorCount} cores shared with other work: figures move by 2x or more between runs (sshfs's most); compare columns of one run.");
     }
 
     private static string Format(double value, string unit) =>
