@@ -93,7 +93,9 @@ internal sealed class RunSession(VprocClient vproc, IcsStream stream, bool tty, 
 
     private async Task PumpStdinAsync()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(128 * 1024);
+        // One read per pipeful: fewer, larger frames through the two relays (stdin throughput).
+        Stdio.GrowPipe(0);
+        var buffer = ArrayPool<byte>.Shared.Rent(1024 * 1024);
         try
         {
             while (true)

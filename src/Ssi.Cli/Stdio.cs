@@ -10,12 +10,23 @@ namespace Ssi.Cli;
 internal static unsafe partial class Stdio
 {
     private const int EINTR = 4;
+    private const int F_SETPIPE_SZ = 1031;
+    private const int PipeBytes = 1024 * 1024;
 
     [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
     private static partial nint ReadFd(int fd, byte* buffer, nuint count);
 
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     private static partial nint WriteFd(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "fcntl")]
+    private static partial int Fcntl(int fd, int command, int argument);
+
+    /// <summary>
+    /// Grows the pipe behind <paramref name="fd"/>, if it is one, to 1 MiB (the unprivileged
+    /// limit): the writer then fills big chunks, and each read carries more. Nothing otherwise.
+    /// </summary>
+    public static void GrowPipe(int fd) => Fcntl(fd, F_SETPIPE_SZ, PipeBytes);
 
     /// <summary>Reads what is available (blocking); 0 at end of input.</summary>
     public static int Read(int fd, Span<byte> buffer)
