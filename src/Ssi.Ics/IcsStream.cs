@@ -15,8 +15,9 @@ public sealed class IcsStream : Stream
     /// <summary>Bytes a sender may have unconsumed at the receiver.</summary>
     public const int Window = 4 * 1024 * 1024;
 
-    // Large enough to amortise frame overhead, small enough to interleave with requests.
-    private const int ChunkSize = 256 * 1024;
+    /// <summary>The largest data frame a stream sends: large enough to amortise frame overhead,
+    /// small enough to interleave with requests. Relays read this much at a time.</summary>
+    public const int ChunkSize = 256 * 1024;
 
     private readonly Connection _connection;
     private readonly ConcurrentQueue<Segment> _inbound = new();

@@ -238,7 +238,7 @@ internal sealed partial class Job
     {
         if (_stdin is null)
             return;
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(IcsStream.ChunkSize);
         try
         {
             while (true)

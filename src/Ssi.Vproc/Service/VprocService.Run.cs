@@ -357,7 +357,8 @@ public sealed partial class VprocService
 
     private static async Task CopyInputAsync(IcsStream client, IcsStream remote, CancellationToken ct)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(128 * 1024);
+        // An ICS stream frame's worth: one read, one write per frame.
+        var buffer = ArrayPool<byte>.Shared.Rent(IcsStream.ChunkSize);
         try
         {
             while (true)
