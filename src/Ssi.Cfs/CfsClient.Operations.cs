@@ -13,13 +13,17 @@ public sealed partial class CfsClient
         return entry;
     }
 
-    private async ValueTask<FuseResult<FuseEntry>> EntryCallAsync(CfsWriter request)
+    /// <summary>A lookup, or (with <paramref name="parent"/>) a change that made a new name in that directory.</summary>
+    private async ValueTask<FuseResult<FuseEntry>> EntryCallAsync(CfsWriter request, ulong parent = 0)
     {
+        long epoch = _directories.Epoch;
         var (error, r) = await CallAsync(request).ConfigureAwait(false);
         if (!error.IsOk)
             return error;
         var entry = WithTimeouts(r.Entry());
         _writes.Remember(entry.NodeId, entry.Attributes);
+        if (parent != 0)
+            OfferParent(ref r, parent, epoch);
         return entry;
     }
 
@@ -27,6 +31,26 @@ public sealed partial class CfsClient
     {
         var (error, _) = await CallAsync(request).ConfigureAwait(false);
         return error;
+    }
+
+    /// <summary>An unlink or rmdir: the reply ends with the directory's attributes after it.</summary>
+    private async ValueTask<Errno> RemovedAsync(ulong parent, CfsWriter request)
+    {
+        long epoch = _directories.Epoch;
+        var (error, r) = await CallAsync(request).ConfigureAwait(false);
+        if (error.IsOk)
+            OfferParent(ref r, parent, epoch);
+        return error;
+    }
+
+    /// <summary>
+    /// A change in <paramref name="parent"/> ends its reply with the directory's attributes after it: kept for the
+    /// kernel's next question if nothing else happened since the request (whose own change was epoch + 1).
+    /// </summary>
+    private void OfferParent(ref CfsReader r, ulong parent, long epoch)
+    {
+        if (r.Remaining > 0 && r.U8() != 0)
+            _directories.Offer(parent, r.Attributes(), epoch + 1);
     }
 
     private async ValueTask<FuseResult<AttributeReply>> AttributeCallAsync(ulong node, CfsWriter request)
@@ -50,8 +74,9 @@ public sealed partial class CfsClient
     /// <inheritdoc />
     public void Forget(ulong node, ulong lookups)
     {
+        _directories.Forget(node);
         if (node != NodeLinkId)
-            _forgets.Writer.TryWrite((node, lookups));
+            _postponed.Writer.TryWrite(new Postponed(false, node, lookups, 0, 0, 0, 0));
     }
 
     /// <inheritdoc />
@@ -62,6 +87,9 @@ public sealed partial class CfsClient
         // The kernel asks before every write(2) (size and set-user-id bits): under write-behind this node knows.
         if (_writes.TryGetAttributes(node, out var known))
             return new(new AttributeReply(known, _options.CacheTimeout));
+        // Asked again after this node's own create or unlink in the directory: the server's reply said.
+        if (_directories.TryTake(node, out var directory))
+            return new(new AttributeReply(directory, _options.CacheTimeout));
         return AttributeCallAsync(node, Begin(CfsOp.GetAttributes, context, out _).U64(node).U8(handle is null ? (byte)0 : (byte)1).U64(handle ?? 0));
     }
 
@@ -89,23 +117,23 @@ public sealed partial class CfsClient
 
     /// <inheritdoc />
     public ValueTask<FuseResult<FuseEntry>> SymlinkAsync(FuseRequestContext context, ulong parent, FileName name, FileName target) =>
-        IsNodeLink(parent, name) ? new(Errno.EEXIST) : EntryCallAsync(Begin(CfsOp.Symlink, context, out _).U64(parent).Bytes(name.Span).Bytes(target.Span));
+        IsNodeLink(parent, name) ? new(Errno.EEXIST) : EntryCallAsync(Begin(CfsOp.Symlink, context, out _).U64(parent).Bytes(name.Span).Bytes(target.Span), parent);
 
     /// <inheritdoc />
     public ValueTask<FuseResult<FuseEntry>> MakeNodeAsync(FuseRequestContext context, ulong parent, FileName name, uint mode, uint rdev, uint umask) =>
-        IsNodeLink(parent, name) ? new(Errno.EEXIST) : EntryCallAsync(Begin(CfsOp.MakeNode, context, out _).U64(parent).Bytes(name.Span).U32(mode).U32(rdev).U32(umask));
+        IsNodeLink(parent, name) ? new(Errno.EEXIST) : EntryCallAsync(Begin(CfsOp.MakeNode, context, out _).U64(parent).Bytes(name.Span).U32(mode).U32(rdev).U32(umask), parent);
 
     /// <inheritdoc />
     public ValueTask<FuseResult<FuseEntry>> MakeDirectoryAsync(FuseRequestContext context, ulong parent, FileName name, uint mode, uint umask) =>
-        IsNodeLink(parent, name) ? new(Errno.EEXIST) : EntryCallAsync(Begin(CfsOp.MakeDirectory, context, out _).U64(parent).Bytes(name.Span).U32(mode).U32(umask));
+        IsNodeLink(parent, name) ? new(Errno.EEXIST) : EntryCallAsync(Begin(CfsOp.MakeDirectory, context, out _).U64(parent).Bytes(name.Span).U32(mode).U32(umask), parent);
 
     /// <inheritdoc />
     public ValueTask<Errno> UnlinkAsync(FuseRequestContext context, ulong parent, FileName name) =>
-        IsNodeLink(parent, name) ? new(Errno.EPERM) : ErrnoCallAsync(Begin(CfsOp.Unlink, context, out _).U64(parent).Bytes(name.Span));
+        IsNodeLink(parent, name) ? new(Errno.EPERM) : RemovedAsync(parent, Begin(CfsOp.Unlink, context, out _).U64(parent).Bytes(name.Span));
 
     /// <inheritdoc />
     public ValueTask<Errno> RemoveDirectoryAsync(FuseRequestContext context, ulong parent, FileName name) =>
-        IsNodeLink(parent, name) ? new(Errno.ENOTDIR) : ErrnoCallAsync(Begin(CfsOp.RemoveDirectory, context, out _).U64(parent).Bytes(name.Span));
+        IsNodeLink(parent, name) ? new(Errno.ENOTDIR) : RemovedAsync(parent, Begin(CfsOp.RemoveDirectory, context, out _).U64(parent).Bytes(name.Span));
 
     /// <inheritdoc />
     public ValueTask<Errno> RenameAsync(FuseRequestContext context, ulong parent, FileName name, ulong newParent, FileName newName, uint flags) =>
@@ -117,7 +145,7 @@ public sealed partial class CfsClient
     public ValueTask<FuseResult<FuseEntry>> LinkAsync(FuseRequestContext context, ulong node, ulong newParent, FileName newName) =>
         node == NodeLinkId || IsNodeLink(newParent, newName)
             ? new(Errno.EPERM)
-            : EntryCallAsync(Begin(CfsOp.Link, context, out _).U64(node).U64(newParent).Bytes(newName.Span));
+            : EntryCallAsync(Begin(CfsOp.Link, context, out _).U64(node).U64(newParent).Bytes(newName.Span), newParent);
 
     /// <inheritdoc />
     public async ValueTask<FuseResult<FuseOpenReply>> OpenAsync(FuseRequestContext context, ulong node, int flags)
@@ -142,12 +170,14 @@ public sealed partial class CfsClient
     {
         if (IsNodeLink(parent, name))
             return Errno.EEXIST;
+        long epoch = _directories.Epoch;
         var (error, r) = await CallAsync(Begin(CfsOp.Create, context, out _).U64(parent).Bytes(name.Span).I32(flags).U32(mode).U32(umask)).ConfigureAwait(false);
         if (!error.IsOk)
             return error;
         var entry = WithTimeouts(r.Entry());
         var open = r.Open();
         GrantedIf(ref r, entry.NodeId);
+        OfferParent(ref r, parent, epoch);
         _writes.Remember(entry.NodeId, entry.Attributes);
         return new FuseCreateReply(entry, open);
     }
@@ -169,28 +199,46 @@ public sealed partial class CfsClient
     {
         if (await _writes.TryQueueAsync(node, handle, offset, writeFlags, data).ConfigureAwait(false))
             return data.Length;
-        var request = new CfsWriter(64 + data.Length);
-        var header = Begin(CfsOp.Write, context, out _).U64(node).U64(handle).I64(offset).U32(writeFlags);
-        request.Raw(header.Written.Span).Raw(data.Span);
-        var (error, r) = await CallAsync(request).ConfigureAwait(false);
-        return error.IsOk ? (int)r.U32() : error;
+        var request = Begin(CfsWriter.Rent(HeaderSize + 28 + data.Length), CfsOp.Write, context, out _)
+            .U64(node).U64(handle).I64(offset).U32(writeFlags).Raw(data.Span);
+        try
+        {
+            var (error, r) = await CallAsync(request).ConfigureAwait(false);
+            return error.IsOk ? (int)r.U32() : error;
+        }
+        finally
+        {
+            // Sent (or failed) once the call returned: the link holds no reference to it any more.
+            request.Return();
+        }
     }
 
     // Writes already answered to their callers: a failure (or a short write) is reported at close or fsync.
     private async ValueTask<Errno[]> SendWriteBatchAsync(IReadOnlyList<QueuedWrite> batch)
     {
         var context = new FuseRequestContext(0, 0, 0, 0, CancellationToken.None);
-        var request = Begin(CfsOp.WriteBatch, context, out _).U32((uint)batch.Count);
+        int size = HeaderSize + 4;
         foreach (var write in batch)
-            request.U64(write.Node).U64(write.Handle).I64(write.Offset).U32(write.Flags).Bytes(write.Data.AsSpan(0, write.Length));
-        var results = new Errno[batch.Count];
-        var (error, r) = await CallAsync(request, behind: true).ConfigureAwait(false);
-        for (int i = 0; i < batch.Count; i++)
+            size += 32 + write.Length;
+        // Megabytes per batch: a pooled buffer of the exact size, no large-object allocation or regrowth per batch.
+        var request = Begin(CfsWriter.Rent(size), CfsOp.WriteBatch, context, out _).U32((uint)batch.Count);
+        try
         {
-            int written = error.IsOk ? r.I32() : -error.Value;
-            results[i] = written == batch[i].Length ? Errno.Ok : written < 0 ? new Errno(-written) : Errno.EIO;
+            foreach (var write in batch)
+                request.U64(write.Node).U64(write.Handle).I64(write.Offset).U32(write.Flags).Bytes(write.Data.AsSpan(0, write.Length));
+            var results = new Errno[batch.Count];
+            var (error, r) = await CallAsync(request, behind: true).ConfigureAwait(false);
+            for (int i = 0; i < batch.Count; i++)
+            {
+                int written = error.IsOk ? r.I32() : -error.Value;
+                results[i] = written == batch[i].Length ? Errno.Ok : written < 0 ? new Errno(-written) : Errno.EIO;
+            }
+            return results;
         }
-        return results;
+        finally
+        {
+            request.Return();
+        }
     }
 
     /// <inheritdoc />
@@ -213,8 +261,13 @@ public sealed partial class CfsClient
     }
 
     /// <inheritdoc />
-    public ValueTask<Errno> ReleaseAsync(FuseRequestContext context, ulong node, ulong handle, int flags, uint releaseFlags, ulong lockOwner) =>
-        ErrnoCallAsync(Begin(CfsOp.Release, context, out _).U64(node).U64(handle).I32(flags).U32(releaseFlags).U64(lockOwner));
+    public ValueTask<Errno> ReleaseAsync(FuseRequestContext context, ulong node, ulong handle, int flags, uint releaseFlags, ulong lockOwner)
+    {
+        // The kernel does not wait for a release (close(2) has returned): one without locks goes in the next batch.
+        if (!_detached && TryPostponeRelease(node, handle, flags, releaseFlags, lockOwner))
+            return new(Errno.Ok);
+        return ErrnoCallAsync(Begin(CfsOp.Release, context, out _).U64(node).U64(handle).I32(flags).U32(releaseFlags).U64(lockOwner));
+    }
 
     /// <inheritdoc />
     public async ValueTask<Errno> FsyncAsync(FuseRequestContext context, ulong node, ulong handle, bool dataOnly)
@@ -322,6 +375,7 @@ public sealed partial class CfsClient
     {
         if (!isFlock && request.Type != LockType.Unlock)
             _lockOwners.TryAdd((node, owner), 0);
+        _lockedHandles.TryAdd((node, handle), 0);
         var message = Begin(CfsOp.SetLock, context, out ulong id).U64(node).U64(handle).U64(owner).Lock(request)
             .U8(wait ? (byte)1 : (byte)0).U8(isFlock ? (byte)1 : (byte)0);
         var (error, _) = await CallAsync(message, waitsForLock: wait, requestId: id, interrupt: context.Cancellation).ConfigureAwait(false);

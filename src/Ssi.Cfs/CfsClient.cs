@@ -19,9 +19,12 @@ public sealed partial class CfsClient : IFileSystem
     private readonly ILogger _log;
     private readonly CancellationTokenSource _lost = new();
     private readonly WriteBehind _writes;
+    private readonly ChangedDirectories _directories = new();
     // (file, lock owner) pairs this client sent a POSIX lock request for: only their close needs the server.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Node, ulong Owner), byte> _lockOwners = new();
-    private readonly Channel<(ulong Node, ulong Count)> _forgets = Channel.CreateUnbounded<(ulong, ulong)>(new UnboundedChannelOptions { SingleReader = true });
+    // (file, handle) pairs a lock request went through: only their release may drop locks at the server.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Node, ulong Handle), byte> _lockedHandles = new();
+    private readonly Channel<Postponed> _postponed = Channel.CreateUnbounded<Postponed>(new UnboundedChannelOptions { SingleReader = true });
     private long _nextRequest;
     private long _requests;
     private long _invalidationsApplied;
@@ -37,7 +40,7 @@ public sealed partial class CfsClient : IFileSystem
         _log = log;
         NodeLinkTarget = System.Text.Encoding.UTF8.GetBytes($"{CfsServer.NodesDirectory}/{localNode}");
         _writes = new WriteBehind(SendWriteBatchAsync);
-        _ = Task.Run(SendForgetsAsync);
+        _ = Task.Run(SendPostponedAsync);
     }
 
     /// <summary>This node's number.</summary>
@@ -84,7 +87,7 @@ public sealed partial class CfsClient : IFileSystem
         catch (ObjectDisposedException)
         {
         }
-        _forgets.Writer.TryComplete();
+        _postponed.Writer.TryComplete();
     }
 
     /// <summary>
@@ -92,7 +95,12 @@ public sealed partial class CfsClient : IFileSystem
     /// completes once applied. Runs on a pool thread: a notification can wait for a kernel lock that a
     /// request in flight holds, and must not stall the connection that will bring that request's answer.
     /// </summary>
-    public Task ApplyAsync(ReadOnlyMemory<byte> message) => Task.Run(() => Apply(message));
+    public Task ApplyAsync(ReadOnlyMemory<byte> message)
+    {
+        // Before anything else: a directory's attributes from an earlier reply may be what this drops.
+        _directories.Changed();
+        return Task.Run(() => Apply(message));
+    }
 
     private Task Apply(ReadOnlyMemory<byte> message)
     {
@@ -125,30 +133,6 @@ public sealed partial class CfsClient : IFileSystem
         return revoked is null ? Task.CompletedTask : Task.WhenAll(revoked);
     }
 
-    private static readonly TimeSpan ForgetBatchDelay = TimeSpan.FromMilliseconds(5);
-
-    private async Task SendForgetsAsync()
-    {
-        CfsWriter batch;
-        var reader = _forgets.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            // Every unlink and evicted inode brings a FORGET: gathered for a moment, they cost the
-            // server one message per batch instead of one wake-up per file.
-            await Task.Delay(ForgetBatchDelay).ConfigureAwait(false);
-            batch = new CfsWriter(4096);
-            batch.U64(Instance).U32((uint)LocalNode);
-            int count = 0;
-            while (count < 4096 && reader.TryRead(out var forget))
-            {
-                batch.U64(forget.Node).U64(forget.Count);
-                count++;
-            }
-            if (count > 0 && !_detached)
-                await _link.SendAsync(CfsMethods.Forget, batch.Written).ConfigureAwait(false);
-        }
-    }
-
     private static bool ChangesAttributes(CfsOp op) => op is not (CfsOp.GetAttributes or CfsOp.Lookup or CfsOp.Read or CfsOp.ReadLink
         or CfsOp.GetXattr or CfsOp.ListXattr or CfsOp.OpenDirectory or CfsOp.ReadDirectory or CfsOp.ReleaseDirectory or CfsOp.StatFs
         or CfsOp.GetLock or CfsOp.SetLock or CfsOp.Flush or CfsOp.Fsync or CfsOp.Release or CfsOp.Access or CfsOp.Seek);
@@ -163,11 +147,18 @@ public sealed partial class CfsClient : IFileSystem
     }
 
     /// <summary>Starts a request: operation code, instance, request id, caller.</summary>
-    private CfsWriter Begin(CfsOp op, in FuseRequestContext context, out ulong request)
+    private CfsWriter Begin(CfsOp op, in FuseRequestContext context, out ulong request) =>
+        Begin(new CfsWriter(128), op, context, out request);
+
+    /// <summary>Starts a request in <paramref name="message"/> (a pooled writer for large ones).</summary>
+    private CfsWriter Begin(CfsWriter message, CfsOp op, in FuseRequestContext context, out ulong request)
     {
         request = (ulong)Interlocked.Increment(ref _nextRequest);
-        return new CfsWriter(128).U8((byte)op).U64(Instance).U32((uint)LocalNode).U64(request).U32(context.Uid).U32(context.Gid).U32(context.Pid);
+        return message.U8((byte)op).U64(Instance).U32((uint)LocalNode).U64(request).U32(context.Uid).U32(context.Gid).U32(context.Pid);
     }
+
+    /// <summary>Room for a request's header (<see cref="Begin(CfsOp, in FuseRequestContext, out ulong)"/>).</summary>
+    private const int HeaderSize = 1 + 8 + 4 + 8 + 4 + 4 + 4;
 
     /// <summary>
     /// Sends an operation and returns the reply positioned after the errno. Operations other than lock
@@ -182,7 +173,10 @@ public sealed partial class CfsClient : IFileSystem
         if (!behind && !_writes.IsIdle)
             await _writes.DrainAsync().ConfigureAwait(false);
         if (!behind && ChangesAttributes((CfsOp)request.Written.Span[0]))
+        {
             _writes.ForgetAttributes();
+            _directories.Changed();
+        }
         Interlocked.Increment(ref _requests);
         try
         {

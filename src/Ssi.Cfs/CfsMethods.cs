@@ -21,6 +21,8 @@ public static class CfsMethods
     public const ushort Invalidate = Methods.CfsFirst + 0x05;
     /// <summary>Client → server: what the server knows (open files, locks, lookups per node), as JSON.</summary>
     public const ushort ServerStatus = Methods.CfsFirst + 0x06;
+    /// <summary>Client → server, one-way: the client's kernel closed files that never had a lock (sent in batches, after its write-behind writes).</summary>
+    public const ushort Release = Methods.CfsFirst + 0x07;
     /// <summary>CLI → local daemon: the CFS status of every UP node and of the server, as JSON (<see cref="CfsClusterStatus"/>).</summary>
     public const ushort Status = Methods.CfsFirst + 0x10;
     /// <summary>Daemon → daemon: one node's CFS status, as JSON (<see cref="CfsNodeStatus"/>).</summary>

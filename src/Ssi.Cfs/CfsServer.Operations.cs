@@ -82,9 +82,10 @@ public sealed partial class CfsServer
                 var error = op == CfsOp.Unlink
                     ? await _store.UnlinkAsync(context, parent, name).ConfigureAwait(false)
                     : await _store.RemoveDirectoryAsync(context, parent, name).ConfigureAwait(false);
-                if (error.IsOk)
-                    await PushAsync(client, StaleEntry(parent, name), StaleInode(child)).ConfigureAwait(false);
-                return Reply(error);
+                if (!error.IsOk)
+                    return Reply(error);
+                await PushAsync(client, StaleEntry(parent, name), StaleInode(child)).ConfigureAwait(false);
+                return await WithParentAsync(new CfsWriter(128).I32(0), parent).ConfigureAwait(false);
             }
             case CfsOp.Rename:
             {
@@ -142,7 +143,10 @@ public sealed partial class CfsServer
                     await PushAsync(client, StaleEntry(parent, name), StaleInode(parent), StaleInode(file)).ConfigureAwait(false);
                     behind = TryGrantWriteBehind(client, file, flags);
                 }
-                return Reply(result, (w, c) => w.Entry(c.Entry).Open(c.Open).U8(behind ? (byte)1 : (byte)0));
+                if (!result.IsOk)
+                    return Reply(result.Error);
+                var reply = new CfsWriter(384).I32(0).Entry(result.Value.Entry).Open(result.Value.Open).U8(behind ? (byte)1 : (byte)0);
+                return await WithParentAsync(reply, parent).ConfigureAwait(false);
             }
             case CfsOp.Read:
             {
@@ -183,18 +187,7 @@ public sealed partial class CfsServer
                 ulong node = r.U64(), handle = r.U64();
                 int flags = r.I32();
                 uint releaseFlags = r.U32();
-                ulong owner = MapOwner(client, r.U64());
-                HashSet<ulong>? lockedThrough = null;
-                Track(client, s =>
-                {
-                    s.Files.Remove((node, handle));
-                    s.Locked.Remove((node, owner));
-                    if (s.LockedThrough.Remove((node, handle), out lockedThrough))
-                        s.Locked.ExceptWith(lockedThrough.Select(o => (node, o)));
-                });
-                foreach (ulong through in lockedThrough ?? [])
-                    await _store.FlushAsync(context, node, handle, through).ConfigureAwait(false);
-                return Reply(await _store.ReleaseAsync(context, node, handle, flags, releaseFlags, owner).ConfigureAwait(false));
+                return Reply(await ReleaseFileAsync(client, context, node, handle, flags, releaseFlags, r.U64()).ConfigureAwait(false));
             }
             case CfsOp.Fsync:
             {
@@ -320,7 +313,20 @@ public sealed partial class CfsServer
                 result = await RefreshedAsync(result.Value).ConfigureAwait(false);
             await PushAsync(client, StaleEntry(parent, name), StaleInode(parent)).ConfigureAwait(false);
         }
-        return Reply(result, (w, e) => w.Entry(e));
+        if (!result.IsOk)
+            return Reply(result.Error);
+        return await WithParentAsync(new CfsWriter(256).I32(0).Entry(result.Value), parent).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ends the reply to a change in <paramref name="parent"/> with the directory's attributes now: the changing
+    /// node's kernel dropped its copy and would otherwise ask for them at its next path lookup (ChangedDirectories).
+    /// </summary>
+    private async ValueTask<ReadOnlyMemory<byte>> WithParentAsync(CfsWriter reply, ulong parent)
+    {
+        var context = new FuseRequestContext(0, 0, 0, 0, CancellationToken.None);
+        var now = await _store.GetAttributesAsync(context, parent, null).ConfigureAwait(false);
+        return (now.IsOk ? reply.U8(1).Attributes(now.Value.Attributes) : reply.U8(0)).Written;
     }
 
     /// <summary>F_SETLK(W) and flock: a waiting request ends when the client cancels it, the client node dies, or the lock is granted.</summary>

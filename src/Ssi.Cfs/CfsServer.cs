@@ -64,6 +64,7 @@ public sealed partial class CfsServer : IDisposable
         router.MapRequest(CfsMethods.Operation, (r, ct) => HandleRequestAsync(r.Peer.Node, r.Method, r.Payload, ct));
         router.MapRequest(CfsMethods.ServerStatus, (r, ct) => HandleRequestAsync(r.Peer.Node, r.Method, r.Payload, ct));
         router.MapOneWay(CfsMethods.Forget, (peer, method, payload) => HandleOneWay(peer.Node, method, payload));
+        router.MapOneWay(CfsMethods.Release, (peer, method, payload) => HandleOneWay(peer.Node, method, payload));
         router.MapOneWay(CfsMethods.Cancel, (peer, method, payload) => HandleOneWay(peer.Node, method, payload));
     }
 
@@ -86,7 +87,7 @@ public sealed partial class CfsServer : IDisposable
         }
     }
 
-    /// <summary>Handles a one-way message (forget, cancel) from node <paramref name="peer"/>.</summary>
+    /// <summary>Handles a one-way message (forget, release, cancel) from node <paramref name="peer"/>.</summary>
     public void HandleOneWay(int peer, ushort method, ReadOnlyMemory<byte> payload)
     {
         try
@@ -100,6 +101,10 @@ public sealed partial class CfsServer : IDisposable
                     return;
                 while (r.Remaining >= 16)
                     ForgetFor(client, r.U64(), r.U64());
+            }
+            else if (method == CfsMethods.Release)
+            {
+                ReleaseBatch(peer, r);
             }
             else if (method == CfsMethods.Cancel)
             {
