@@ -118,7 +118,7 @@ public sealed partial class Connection
         switch (header.Kind)
         {
             case FrameKind.Request:
-                ServeRequest(header.Method, header.Id, payload.ToArray());
+                ServeRequest(header.Method, header.Id, payload);
                 return null;
             case FrameKind.Response or FrameKind.Error or FrameKind.Pong:
                 CompletePending(header.Kind, header.Id, payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray());

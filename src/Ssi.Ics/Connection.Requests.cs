@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Ssi.Protocol;
@@ -128,13 +129,27 @@ public sealed partial class Connection
             answer.TrySetException(Lost(reason));
     }
 
-    private void ServeRequest(ushort method, ulong id, byte[] payload)
+    private void ServeRequest(ushort method, ulong id, in ReadOnlySequence<byte> received)
     {
-        var handler = _router.FindRequest(method);
+        var handler = _router.FindRequest(method, out bool lent);
         if (handler is null)
         {
             Reply(id, method, new ErrorReply(Status.Unimplemented, $"method 0x{method:x4} is not served here"));
             return;
+        }
+
+        // A handler that reads its payload only until it completes gets it in a pooled buffer (Router.MapRequest).
+        byte[]? pooled = null;
+        ReadOnlyMemory<byte> payload;
+        if (lent)
+        {
+            pooled = ArrayPool<byte>.Shared.Rent((int)received.Length);
+            received.CopyTo(pooled);
+            payload = pooled.AsMemory(0, (int)received.Length);
+        }
+        else
+        {
+            payload = received.ToArray();
         }
 
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
@@ -146,23 +161,23 @@ public sealed partial class Connection
         }
         catch (Exception e)
         {
-            Finish(id, cancel);
+            Finish(id, cancel, pooled);
             Reply(id, method, Describe(e, method));
             return;
         }
 
         if (pending.IsCompletedSuccessfully)
         {
-            Finish(id, cancel);
+            Finish(id, cancel, pooled);
             SendInBackground(FrameKind.Response, method, id, pending.Result);
         }
         else
         {
-            _ = AwaitAndReply(pending, method, id, cancel);
+            _ = AwaitAndReply(pending, method, id, cancel, pooled);
         }
     }
 
-    private async Task AwaitAndReply(ValueTask<ReadOnlyMemory<byte>> pending, ushort method, ulong id, CancellationTokenSource cancel)
+    private async Task AwaitAndReply(ValueTask<ReadOnlyMemory<byte>> pending, ushort method, ulong id, CancellationTokenSource cancel, byte[]? pooled)
     {
         try
         {
@@ -176,14 +191,16 @@ public sealed partial class Connection
         }
         finally
         {
-            Finish(id, cancel);
+            Finish(id, cancel, pooled);
         }
     }
 
-    private void Finish(ulong id, CancellationTokenSource cancel)
+    private void Finish(ulong id, CancellationTokenSource cancel, byte[]? pooled)
     {
         _incoming.TryRemove(id, out _);
         cancel.Dispose();
+        if (pooled is not null)
+            ArrayPool<byte>.Shared.Return(pooled);
     }
 
     private void CancelIncoming(ulong id)

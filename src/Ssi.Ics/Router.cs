@@ -33,12 +33,27 @@ public sealed class Router
     private readonly Dictionary<ushort, RequestHandler> _requests = [];
     private readonly Dictionary<ushort, OneWayHandler> _oneWays = [];
     private readonly Dictionary<ushort, StreamHandler> _streams = [];
+    // Request methods whose handlers borrow the payload (MapRequestLendingPayload); written before serving only.
+    private readonly HashSet<ushort> _lending = [];
     private FrozenDictionary<ushort, RequestHandler>? _frozenRequests;
     private FrozenDictionary<ushort, OneWayHandler>? _frozenOneWays;
     private FrozenDictionary<ushort, StreamHandler>? _frozenStreams;
 
     /// <summary>Serves <paramref name="method"/> requests with <paramref name="handler"/>.</summary>
     public Router MapRequest(ushort method, RequestHandler handler) => Add(_requests, method, handler);
+
+    /// <summary>
+    /// Serves <paramref name="method"/> requests with <paramref name="handler"/>, which reads the payload only until
+    /// its task completes and never answers with it: the payload is then lent from a pooled buffer and taken back
+    /// afterwards (megabyte payloads cost no large-object allocation per request).
+    /// </summary>
+    public Router MapRequestLendingPayload(ushort method, RequestHandler handler)
+    {
+        Add(_requests, method, handler);
+        lock (_requests)
+            _lending.Add(method);
+        return this;
+    }
 
     /// <summary>Takes <paramref name="method"/> one-way messages with <paramref name="handler"/>.</summary>
     public Router MapOneWay(ushort method, OneWayHandler handler) => Add(_oneWays, method, handler);
@@ -47,6 +62,13 @@ public sealed class Router
     public Router MapStream(ushort method, StreamHandler handler) => Add(_streams, method, handler);
 
     internal RequestHandler? FindRequest(ushort method) => Lookup(ref _frozenRequests, _requests, method);
+
+    internal RequestHandler? FindRequest(ushort method, out bool lendsPayload)
+    {
+        var handler = FindRequest(method);
+        lendsPayload = handler is not null && _lending.Contains(method);
+        return handler;
+    }
 
     internal OneWayHandler? FindOneWay(ushort method) => Lookup(ref _frozenOneWays, _oneWays, method);
 
