@@ -61,7 +61,9 @@ public sealed partial class CfsServer : IDisposable
     public void Map(Router router)
     {
         router.MapRequest(CfsMethods.Attach, (r, ct) => HandleRequestAsync(r.Peer.Node, r.Method, r.Payload, ct));
-        router.MapRequest(CfsMethods.Operation, (r, ct) => HandleRequestAsync(r.Peer.Node, r.Method, r.Payload, ct));
+        // Operations read their request only until answered (names and data are copied or written by then):
+        // write batches of megabytes arrive in a pooled buffer.
+        router.MapRequestLendingPayload(CfsMethods.Operation, (r, ct) => HandleRequestAsync(r.Peer.Node, r.Method, r.Payload, ct));
         router.MapRequest(CfsMethods.ServerStatus, (r, ct) => HandleRequestAsync(r.Peer.Node, r.Method, r.Payload, ct));
         router.MapOneWay(CfsMethods.Forget, (peer, method, payload) => HandleOneWay(peer.Node, method, payload));
         router.MapOneWay(CfsMethods.Release, (peer, method, payload) => HandleOneWay(peer.Node, method, payload));
