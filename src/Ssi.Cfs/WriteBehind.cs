@@ -167,34 +167,24 @@ internal sealed class WriteBehind(Func<IReadOnlyList<QueuedWrite>, ValueTask<Err
         }
     }
 
+    /// <summary>
+    /// Batches sent before the oldest is answered: the server applies one while the next is on its way. They
+    /// leave in order on one connection, whose requests the server serves in order, and are completed in order.
+    /// </summary>
+    public const int BatchesInFlight = 2;
+
     // Started by the write that found the queue idle (on its thread: no hop); continued by each batch's answer.
     private async Task SendAsync()
     {
+        var inFlight = new Queue<(List<QueuedWrite> Batch, Task<Errno[]> Results)>(BatchesInFlight);
         while (true)
         {
-            List<QueuedWrite> batch;
-            lock (_gate)
-            {
-                if (_queue.Count == 0)
-                {
-                    _sending = false;
-                    return;
-                }
-                int bytes = 0, count = 0;
-                while (count < _queue.Count && (count == 0 || bytes + _queue[count].Length <= MaxBatchBytes))
-                    bytes += _queue[count++].Length;
-                batch = _queue.GetRange(0, count);
-                _queue.RemoveRange(0, count);
-            }
-            Errno[] results;
-            try
-            {
-                results = await sendBatch(batch).ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                results = [];
-            }
+            while (inFlight.Count < BatchesInFlight && TakeBatch(inFlight.Count == 0) is { } next)
+                inFlight.Enqueue((next, SendBatchAsync(next)));
+            if (inFlight.Count == 0)
+                return;
+            var (batch, pending) = inFlight.Dequeue();
+            var results = await pending.ConfigureAwait(false);
             long freed = 0;
             for (int i = 0; i < batch.Count; i++)
             {
@@ -205,6 +195,38 @@ internal sealed class WriteBehind(Func<IReadOnlyList<QueuedWrite>, ValueTask<Err
                 ArrayPool<byte>.Shared.Return(batch[i].Data);
             }
             Completed(batch.Count, freed);
+        }
+    }
+
+    /// <summary>The next batch from the queue; null if it is empty, and then, if <paramref name="idle"/>, sending stops.</summary>
+    private List<QueuedWrite>? TakeBatch(bool idle)
+    {
+        lock (_gate)
+        {
+            if (_queue.Count == 0)
+            {
+                if (idle)
+                    _sending = false;
+                return null;
+            }
+            int bytes = 0, count = 0;
+            while (count < _queue.Count && (count == 0 || bytes + _queue[count].Length <= MaxBatchBytes))
+                bytes += _queue[count++].Length;
+            var batch = _queue.GetRange(0, count);
+            _queue.RemoveRange(0, count);
+            return batch;
+        }
+    }
+
+    private async Task<Errno[]> SendBatchAsync(List<QueuedWrite> batch)
+    {
+        try
+        {
+            return await sendBatch(batch).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            return [];
         }
     }
 

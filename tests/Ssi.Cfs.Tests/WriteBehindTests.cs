@@ -103,4 +103,23 @@ public sealed class WriteBehindTests(CfsRigFixture fixture, ITestOutputHelper ou
         RandomAccess.Read(check.SafeFileHandle, final, 0);
         Assert.Equal(2999, BitConverter.ToInt64(final));
     }
+
+    [Fact]
+    public void Overwrites_sent_in_batches_in_flight_together_land_in_the_order_written()
+    {
+        var (server, remote) = NewDirectory();
+        var block = new byte[1 << 20];
+        using (var writer = new FileStream($"{remote}/overwritten", FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite, 1))
+        {
+            // Forty 1 MiB writes of the same range: about twenty batches, two in flight at a time.
+            for (int i = 1; i <= 40; i++)
+            {
+                Array.Fill(block, (byte)i);
+                RandomAccess.Write(writer.SafeFileHandle, block, 0);
+            }
+        }
+        var data = File.ReadAllBytes($"{server}/overwritten");
+        Assert.Equal(block.Length, data.Length);
+        Assert.True(data.AsSpan().IndexOfAnyExcept((byte)40) < 0, "an earlier write landed after a later one");
+    }
 }
