@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Ssi.Ics;
@@ -134,11 +135,31 @@ internal sealed class TestCluster : IAsyncDisposable
         return string.Join("\n", lines);
     }
 
+    // Ports for nodes not started yet come from below the kernel's ephemeral range: a port the
+    // kernel picked (bind to 0) could meanwhile become the source port of some outgoing
+    // connection, and the node's Raft listener then failed to bind: the group waited for a
+    // voter that could never answer (seen in full-suite runs, never alone).
+    private static int s_lastPort = 10_000 + Environment.ProcessId % 100 * 200;
+
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var ephemeralStart = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split('\t', ' ')[0], CultureInfo.InvariantCulture);
+        while (true)
+        {
+            var port = Interlocked.Increment(ref s_lastPort);
+            if (port >= ephemeralStart)
+                throw new InvalidOperationException($"no test port left below the ephemeral range ({ephemeralStart})");
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken by something else on this machine: the next one.
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
