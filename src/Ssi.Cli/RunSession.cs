@@ -1,10 +1,10 @@
-using System.Buffers;
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Ssi.Ics;
+using Ssi.Protocol;
 using Ssi.Vproc;
-using Ssi.Vproc.Client;
 using Ssi.Vproc.Wire;
 
 namespace Ssi.Cli;
@@ -12,127 +12,244 @@ namespace Ssi.Cli;
 /// <summary>
 /// The surrogate origin on the caller's side of <c>ssi run</c> and <c>ssi attach</c>: copies
 /// stdin to the cluster process and its output frames to stdout and stderr, forwards the
-/// signals it receives, and returns the process's exit status.
+/// signals it receives, and returns the process's exit status. One thread and one poll(2)
+/// loop over stdin, the daemon's socket and a wake-up pipe for signals, as an ssh client does.
 /// </summary>
-internal sealed class RunSession(VprocClient vproc, IcsStream stream, bool tty, bool forwardStdin)
+internal sealed unsafe class RunSession : IFrameSink, IDisposable
 {
     // Signals ssi run passes on (INT TERM HUP QUIT USR1 USR2); WINCH becomes a resize.
     private static readonly PosixSignal[] Forwarded =
         [PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT, (PosixSignal)10, (PosixSignal)12];
 
-    private int _cpid;
+    // The client's first stream: odd ids are the connecting side's.
+    private const ulong StreamId = 1;
+    private const int SocketBufferSize = 512 * 1024;
+    private const int StdinBufferSize = 1024 * 1024;
 
-    /// <summary>Runs until the process's exit frame; returns what ssi should exit with.</summary>
-    public async Task<int> RunAsync(bool detach)
+    private readonly DaemonSocket _socket;
+    private readonly bool _tty;
+    private readonly OutputSplitter _output;
+    private readonly FrameSplitter _frames;
+    private readonly ConcurrentQueue<int> _signals = new();
+    private readonly int[] _wake = new int[2];
+    private ushort _method;
+    private bool _detach;
+    private int _cpid;
+    private long _credit = IcsStream.Window;
+    private long _consumedSinceGrant;
+    private ulong _nextRequest = 1;
+    private string? _ended;
+
+    public RunSession(DaemonSocket socket, bool tty)
     {
+        _socket = socket;
+        _tty = tty;
+        _output = new OutputSplitter(tty, Stdio.Write);
+        _frames = new FrameSplitter(this);
+    }
+
+    /// <summary>
+    /// Opens the stream (<paramref name="method"/> with <paramref name="open"/> as its request)
+    /// and runs until the process's exit frame; returns what ssi should exit with.
+    /// </summary>
+    public int Run(ushort method, ReadOnlySpan<byte> open, bool forwardStdin, bool detach)
+    {
+        _method = method;
+        _detach = detach;
         var registrations = new List<PosixSignalRegistration>();
         IDisposable? raw = null;
+        byte* socketBuffer = null, stdinBuffer = null;
         try
         {
-            foreach (var signal in Forwarded)
-                registrations.Add(PosixSignalRegistration.Create(signal, OnSignal));
-            registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGWINCH, OnResize));
-            if (tty && Terminal.IsTerminal(0))
-                raw = Terminal.Raw();
-            if (forwardStdin && !detach)
-                _ = Task.Factory.StartNew(PumpStdinAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
-            return await ReadOutputAsync(detach);
+            _socket.Send(FrameKind.StreamOpen, method, StreamId, open);
+            if (!detach)
+            {
+                if (Native.Pipe2(_wake, Native.O_NONBLOCK | Native.O_CLOEXEC) != 0)
+                    throw new SsiException(Status.Internal, $"cannot create a pipe: errno {Marshal.GetLastPInvokeError()}");
+                foreach (var signal in Forwarded)
+                    registrations.Add(PosixSignalRegistration.Create(signal, OnSignal));
+                registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGWINCH, OnSignal));
+                if (_tty && Terminal.IsTerminal(0))
+                    raw = Terminal.Raw();
+            }
+            // Buffers come from malloc (mmap for these sizes): only the pages a read fills are touched.
+            socketBuffer = (byte*)NativeMemory.Alloc(SocketBufferSize);
+            var stdinOpen = forwardStdin && !detach;
+            if (stdinOpen)
+            {
+                // One read per pipeful: fewer, larger frames through the two relays (stdin throughput).
+                Stdio.GrowPipe(0);
+                stdinBuffer = (byte*)NativeMemory.Alloc(StdinBufferSize);
+            }
+            return Loop(socketBuffer, stdinBuffer, stdinOpen);
+        }
+        catch (IOException e)
+        {
+            Output.Error($"{e.Message}: the process's fate is unknown");
+        }
+        catch (InvalidDataException e)
+        {
+            Output.Error($"the daemon sent a malformed frame ({e.Message}): the process's fate is unknown");
         }
         finally
         {
             raw?.Dispose();
             foreach (var registration in registrations)
                 registration.Dispose();
-        }
-    }
-
-    private async Task<int> ReadOutputAsync(bool detach)
-    {
-        using var reader = new OutputFrameReader(stream);
-        try
-        {
-            while (await reader.ReadAsync() is { } frame)
-            {
-                switch (frame.Kind)
-                {
-                    case OutputKind.Started:
-                        var started = RunWire.ReadStarted(frame.Payload.Span);
-                        Volatile.Write(ref _cpid, started.Cpid);
-                        if (detach)
-                        {
-                            Console.Out.WriteLine(started.Cpid);
-                            return 0;
-                        }
-                        break;
-                    case OutputKind.Stdout:
-                        Stdio.Write(1, frame.Payload.Span);
-                        break;
-                    case OutputKind.Stderr:
-                        Stdio.Write(2, frame.Payload.Span);
-                        break;
-                    case OutputKind.Message:
-                        Stdio.Write(2, Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(frame.Payload.Span) + (tty ? "\r\n" : "\n")));
-                        break;
-                    case OutputKind.Exit:
-                        var exit = RunWire.ReadExit(frame.Payload.Span);
-                        return exit.Code;
-                }
-            }
-            Output.Error("the daemon ended the stream without an exit status");
-        }
-        catch (IOException e)
-        {
-            Output.Error($"lost the local daemon ({e.Message}): the process's fate is unknown");
-        }
-        catch (JsonException e)
-        {
-            Output.Error($"the daemon sent a malformed frame ({e.Message}): the process's fate is unknown");
+            NativeMemory.Free(socketBuffer);
+            NativeMemory.Free(stdinBuffer);
         }
         return ExitCodes.NodeFailure;
     }
 
-    private async Task PumpStdinAsync()
+    private int Loop(byte* socketBuffer, byte* stdinBuffer, bool stdinOpen)
     {
-        // One read per pipeful: fewer, larger frames through the two relays (stdin throughput).
-        Stdio.GrowPipe(0);
-        var buffer = ArrayPool<byte>.Shared.Rent(1024 * 1024);
+        var polls = stackalloc Native.PollFd[3];
+        while (true)
+        {
+            var count = 0;
+            polls[count++] = new Native.PollFd(_socket.Fd);
+            var wakeIndex = -1;
+            if (!_detach)
+            {
+                wakeIndex = count;
+                polls[count++] = new Native.PollFd(_wake[0]);
+            }
+            var stdinIndex = -1;
+            if (stdinOpen && _credit > 0)
+            {
+                stdinIndex = count;
+                polls[count++] = new Native.PollFd(0);
+            }
+            if (Native.Poll(polls, count, -1) < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Native.EINTR)
+                    continue;
+                throw new IOException($"poll failed: errno {errno}");
+            }
+            if (wakeIndex >= 0 && polls[wakeIndex].Returned != 0)
+                ForwardSignals();
+            if (polls[0].Returned != 0)
+            {
+                var n = _socket.Read(socketBuffer, SocketBufferSize);
+                if (n == 0)
+                    throw new IOException("lost the local daemon (it closed the connection)");
+                _frames.Feed(new ReadOnlySpan<byte>(socketBuffer, n));
+                if (_output.Exit is { } exit)
+                    return exit.Code;
+                if (_detach && _output.Started is { } started)
+                {
+                    Stdio.Write(1, Encoding.ASCII.GetBytes($"{started.Cpid}\n"));
+                    return 0;
+                }
+                if (_ended is not null)
+                    throw new IOException(_ended);
+            }
+            if (stdinIndex >= 0 && polls[stdinIndex].Returned != 0)
+                stdinOpen = ForwardStdin(stdinBuffer);
+        }
+    }
+
+    // Reads one pipeful of stdin (within the stream's credit) and sends it; false at its end.
+    private bool ForwardStdin(byte* buffer)
+    {
+        int n;
         try
         {
-            while (true)
-            {
-                var n = Stdio.Read(0, buffer);
-                if (n == 0)
-                    break;
-                await stream.WriteAsync(buffer.AsMemory(0, n));
-            }
-            await stream.CompleteWritesAsync();
+            n = Stdio.Read(0, new Span<byte>(buffer, (int)Math.Min(_credit, StdinBufferSize)));
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        catch (IOException)
         {
+            n = 0; // An unreadable stdin ends like an empty one.
         }
-        finally
+        if (n == 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _socket.Send(FrameKind.StreamEnd, _method, StreamId, ReadOnlySpan<byte>.Empty);
+            return false;
+        }
+        _credit -= n;
+        for (var sent = 0; sent < n; sent += IcsStream.ChunkSize)
+            _socket.Send(FrameKind.StreamData, _method, StreamId, new ReadOnlySpan<byte>(buffer + sent, Math.Min(IcsStream.ChunkSize, n - sent)));
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public void Frame(FrameKind kind, ushort method, ulong id, ReadOnlySpan<byte> payload)
+    {
+        switch (kind)
+        {
+            case FrameKind.StreamData when id == StreamId:
+                // After Started (detach) or Exit the rest is not needed; the loop returns.
+                var used = 0;
+                while (used < payload.Length && _output.Exit is null && !(_detach && _output.Started is not null))
+                {
+                    used += _output.Feed(payload[used..]);
+                    if (_output.Started is { } started)
+                        _cpid = started.Cpid;
+                }
+                GrantCredit(payload.Length);
+                break;
+            case FrameKind.StreamCredit when id == StreamId && payload.Length == 4:
+                _credit += System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(payload);
+                break;
+            case FrameKind.StreamEnd when id == StreamId:
+                _ended ??= "the daemon ended the stream without an exit status";
+                break;
+            case FrameKind.StreamReset when id == StreamId:
+                _ended ??= "the daemon reset the stream";
+                break;
+            case FrameKind.Ping:
+                _socket.Send(FrameKind.Pong, 0, id, payload);
+                break;
+            default:
+                // Replies to kill and resize requests: like a terminal's, a lost one is not an error.
+                break;
         }
     }
 
+    // Credit in batches, as IcsStream grants it: one frame per quarter window read.
+    private void GrantCredit(int bytes)
+    {
+        _consumedSinceGrant += bytes;
+        if (_consumedSinceGrant < IcsStream.Window / 4)
+            return;
+        _socket.SendU32(FrameKind.StreamCredit, _method, StreamId, (uint)_consumedSinceGrant);
+        _consumedSinceGrant = 0;
+    }
+
+    // Runs on the runtime's signal thread: queue the signal and wake the loop.
     private void OnSignal(PosixSignalContext context)
     {
-        context.Cancel = true;
-        var cpid = Volatile.Read(ref _cpid);
-        if (cpid != 0)
-            _ = Quietly(vproc.KillAsync(cpid, (int)ToNumber(context.Signal), group: false));
+        if (context.Signal != PosixSignal.SIGWINCH)
+            context.Cancel = true;
+        _signals.Enqueue(ToNumber(context.Signal));
+        byte one = 1;
+        Native.Write(_wake[1], &one, 1);
     }
 
-    private void OnResize(PosixSignalContext context)
+    private void ForwardSignals()
     {
-        var cpid = Volatile.Read(ref _cpid);
-        if (cpid == 0 || !tty)
-            return;
-        var (rows, cols) = Terminal.Size();
-        if (rows > 0)
-            _ = Quietly(vproc.ResizeAsync(cpid, rows, cols));
+        byte* drain = stackalloc byte[64];
+        while (Native.Read(_wake[0], drain, 64) > 0)
+        {
+        }
+        while (_signals.TryDequeue(out var signal))
+        {
+            if (_cpid == 0)
+                continue; // Not started yet: nothing to signal.
+            if (signal == 28)
+            {
+                var (rows, cols) = Terminal.Size();
+                if (_tty && rows > 0)
+                    Request(VprocMethods.Resize, JsonSerializer.SerializeToUtf8Bytes(new ResizeRequest(_cpid, rows, cols), VprocJson.Default.ResizeRequest));
+                continue;
+            }
+            Request(VprocMethods.Kill, JsonSerializer.SerializeToUtf8Bytes(new SignalRequest(_cpid, signal, false), VprocJson.Default.SignalRequest));
+        }
     }
+
+    private void Request(ushort method, byte[] payload) => _socket.Send(FrameKind.Request, method, _nextRequest++, payload);
 
     // PosixSignal's named values are negative placeholders; the kernel numbers are these.
     public static int ToNumber(PosixSignal signal) => signal switch
@@ -148,14 +265,14 @@ internal sealed class RunSession(VprocClient vproc, IcsStream stream, bool tty, 
         _ => (int)signal,
     };
 
-    private static async Task Quietly(Task task)
+    /// <inheritdoc/>
+    public void Dispose()
     {
-        try
+        if (_wake[0] > 0)
         {
-            await task;
+            Native.Close(_wake[0]);
+            Native.Close(_wake[1]);
         }
-        catch (Exception e) when (e is Protocol.SsiException or IOException or OperationCanceledException)
-        {
-        }
+        _socket.Dispose();
     }
 }

@@ -9,15 +9,8 @@ namespace Ssi.Cli;
 /// </summary>
 internal static unsafe partial class Stdio
 {
-    private const int EINTR = 4;
     private const int F_SETPIPE_SZ = 1031;
     private const int PipeBytes = 1024 * 1024;
-
-    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
-    private static partial nint ReadFd(int fd, byte* buffer, nuint count);
-
-    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
-    private static partial nint WriteFd(int fd, byte* buffer, nuint count);
 
     [LibraryImport("libc", EntryPoint = "fcntl")]
     private static partial int Fcntl(int fd, int command, int argument);
@@ -35,11 +28,11 @@ internal static unsafe partial class Stdio
         {
             while (true)
             {
-                var n = ReadFd(fd, p, (nuint)buffer.Length);
+                var n = Native.Read(fd, p, (nuint)buffer.Length);
                 if (n >= 0)
                     return (int)n;
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno != EINTR)
+                if (errno != Native.EINTR)
                     throw new IOException($"read from descriptor {fd} failed: errno {errno}");
             }
         }
@@ -54,11 +47,11 @@ internal static unsafe partial class Stdio
             var left = data.Length;
             while (left > 0)
             {
-                var n = WriteFd(fd, p, (nuint)left);
+                var n = Native.Write(fd, p, (nuint)left);
                 if (n < 0)
                 {
                     var errno = Marshal.GetLastPInvokeError();
-                    if (errno == EINTR)
+                    if (errno == Native.EINTR)
                         continue;
                     throw new IOException($"write to descriptor {fd} failed: errno {errno}");
                 }

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using Ssi.Protocol;
 using Ssi.Vproc;
 using Ssi.Vproc.Client;
@@ -22,22 +23,25 @@ internal static class VprocCommands
         {
             node, any, tty, detach, argv,
         };
-        command.SetAction((parse, ct) => CommandLine.Guard(async () =>
+        command.SetAction((parse, ct) => CommandLine.Guard(() =>
         {
-            if (parse.GetValue(node) is not null && parse.GetValue(any))
-                throw new SsiException(Status.InvalidArgument, "-n and --any exclude each other");
-            await using var client = await ListCommands.Connect(parse, ct);
-            var vproc = new VprocClient(client.Connection);
-            var withTty = parse.GetValue(tty);
-            var (rows, cols) = withTty ? Terminal.Size() : ((ushort)0, (ushort)0);
-            int? group = int.TryParse(Environment.GetEnvironmentVariable("SSI_PGID"), NumberStyles.None, CultureInfo.InvariantCulture, out var g) ? g : null;
-            var request = new RunRequest(parse.GetValue(argv)!, CallerEnvironment(), Environment.CurrentDirectory, parse.GetValue(node),
-                parse.GetValue(any), withTty, rows, cols, parse.GetValue(detach), group);
-            var stream = await vproc.RunAsync(request, ct);
-            await using (stream)
-                return await new RunSession(vproc, stream, withTty, forwardStdin: true).RunAsync(parse.GetValue(detach));
+            var options = new RunOptions(parse.GetValue(argv)!, parse.GetValue(node), parse.GetValue(any), parse.GetValue(tty), parse.GetValue(detach));
+            return Task.FromResult(Start(Open(parse), options));
         }));
         return command;
+    }
+
+    /// <summary>Starts a cluster process through the daemon at <paramref name="socket"/> and stays with it (ssi run).</summary>
+    public static int Start(DaemonSocket socket, RunOptions options)
+    {
+        using var session = new RunSession(socket, options.Tty);
+        if (options.Node is not null && options.Any)
+            throw new SsiException(Status.InvalidArgument, "-n and --any exclude each other");
+        var (rows, cols) = options.Tty ? Terminal.Size() : ((ushort)0, (ushort)0);
+        int? group = int.TryParse(Environment.GetEnvironmentVariable("SSI_PGID"), NumberStyles.None, CultureInfo.InvariantCulture, out var g) ? g : null;
+        var request = new RunRequest(options.Argv, CallerEnvironment(), Environment.CurrentDirectory, options.Node,
+            options.Any, options.Tty, rows, cols, options.Detach, group);
+        return session.Run(VprocMethods.Run, RunWire.Encode(request), forwardStdin: true, options.Detach);
     }
 
     public static Command Attach()
@@ -45,16 +49,18 @@ internal static class VprocCommands
         var tty = new Option<bool>("-t") { Description = "The process has a pty: put the local terminal in raw mode" };
         var cpid = new Argument<int>("cpid") { Description = "Cluster PID" };
         var command = new Command("attach", "Reattach to a cluster process's output (what it wrote meanwhile is replayed, up to 64 KiB)") { tty, cpid };
-        command.SetAction((parse, ct) => CommandLine.Guard(async () =>
+        command.SetAction((parse, ct) => CommandLine.Guard(() =>
         {
-            await using var client = await ListCommands.Connect(parse, ct);
-            var vproc = new VprocClient(client.Connection);
-            var stream = await vproc.AttachAsync(parse.GetValue(cpid), ct);
-            await using (stream)
-                return await new RunSession(vproc, stream, parse.GetValue(tty), forwardStdin: parse.GetValue(tty)).RunAsync(detach: false);
+            var withTty = parse.GetValue(tty);
+            using var session = new RunSession(Open(parse), withTty);
+            var open = JsonSerializer.SerializeToUtf8Bytes(new AttachRequest(parse.GetValue(cpid)), VprocJson.Default.AttachRequest);
+            return Task.FromResult(session.Run(VprocMethods.Attach, open, forwardStdin: withTty, detach: false));
         }));
         return command;
     }
+
+    private static DaemonSocket Open(ParseResult parse) =>
+        Target.Open(parse.GetValue(GlobalOptions.Socket), parse.GetValue(GlobalOptions.Node), parse.GetValue(GlobalOptions.Box)!);
 
     public static Command Kill()
     {
