@@ -1,4 +1,5 @@
 using Ssi.Box.Native;
+using Ssi.Posix;
 
 namespace Ssi.Box;
 
@@ -95,6 +96,9 @@ public sealed partial class ClusterBox
     {
         await NamespaceMembers.KillAllAsync(BoxNamespaces(root, name), TimeSpan.FromSeconds(15), cancellationToken);
         DetachedProcess.ReapExited();
+        // A node daemon that was killed (or is killed now) leaves its job cgroups behind; the
+        // box's cluster is named after the box and its nodes nodeK.
+        await Cgroup2.RemoveClusterAsync(name, "node*", TimeSpan.FromSeconds(5), cancellationToken);
 
         // Deleting a network namespace deletes its veth ends, and so the links of the box.
         foreach (var netns in NetworkNamespacesOf(name))

@@ -1,3 +1,5 @@
+using Ssi.Posix;
+
 namespace Ssi.Vproc.Jobs;
 
 /// <summary>
@@ -89,21 +91,8 @@ internal sealed class CgroupTree
         return count;
     }
 
-    /// <summary>The cgroup v2 mount point, from mountinfo (field 5 is the mount point; the type follows " - ").</summary>
-    internal static string? FindMount(string mountInfo = "/proc/self/mountinfo")
-    {
-        foreach (var line in File.ReadLines(mountInfo))
-        {
-            var sep = line.IndexOf(" - ", StringComparison.Ordinal);
-            if (sep < 0 || !line.AsSpan(sep + 3).StartsWith("cgroup2 "))
-                continue;
-            var fields = line[..sep].Split(' ');
-            if (fields.Length > 4)
-                return fields[4].Replace("\\040", " ", StringComparison.Ordinal);
-        }
-        return null;
-    }
+    /// <summary>The cgroup v2 mount point (see <see cref="Cgroup2.FindMount"/>).</summary>
+    internal static string? FindMount(string mountInfo = "/proc/self/mountinfo") => Cgroup2.FindMount(mountInfo);
 
-    private static string Sanitize(string name) =>
-        string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+    private static string Sanitize(string name) => Cgroup2.Sanitize(name);
 }
