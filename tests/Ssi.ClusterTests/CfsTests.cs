@@ -10,7 +10,7 @@ namespace Ssi.ClusterTests;
 /// <summary>The cluster filesystem on real box nodes: one tree at /cluster on every node, served by node 1.</summary>
 [Trait("Category", "Cluster")]
 [Collection("box")]
-public class CfsTests(ITestOutputHelper output)
+public partial class CfsTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan MountBound = TimeSpan.FromSeconds(30);
 
