@@ -46,8 +46,12 @@ public static class Cgroup2
         return left;
     }
 
-    // rmdir succeeds once the cgroup has no process: kill them (cgroup.kill) and give them time to go.
-    private static async Task<bool> RemoveAsync(string cgroup, TimeSpan patience, CancellationToken ct)
+    /// <summary>
+    /// Removes <paramref name="cgroup"/> (which has no child cgroups): rmdir succeeds once it has no
+    /// process, so what is left is killed through cgroup.kill and given up to <paramref name="patience"/>
+    /// to go. False if it could not be removed.
+    /// </summary>
+    public static async Task<bool> RemoveAsync(string cgroup, TimeSpan patience, CancellationToken ct = default)
     {
         var deadline = DateTime.UtcNow + patience;
         while (true)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ssi.Posix;
 
 namespace Ssi.Vproc.Jobs;
 
@@ -62,27 +63,7 @@ internal sealed class JobCgroup
     public TimeSpan CpuTime => TimeSpan.FromMicroseconds(ReadKey("cpu.stat", "usage_usec") ?? 0);
 
     /// <summary>Removes the cgroup once it is empty; kills what is left first. False if it could not be removed.</summary>
-    public async Task<bool> RemoveAsync()
-    {
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            try
-            {
-                Directory.Delete(Path);
-                return true;
-            }
-            catch (DirectoryNotFoundException)
-            {
-                return true;
-            }
-            catch (IOException)
-            {
-                Kill();
-                await Task.Delay(20).ConfigureAwait(false);
-            }
-        }
-        return false;
-    }
+    public Task<bool> RemoveAsync() => Cgroup2.RemoveAsync(Path, TimeSpan.FromSeconds(1));
 
     private string FileOf(string name) => System.IO.Path.Combine(Path, name);
 
