@@ -83,6 +83,12 @@ internal sealed unsafe class RunSession : IFrameSink, IDisposable
             }
             return Loop(socketBuffer, stdinBuffer, stdinOpen);
         }
+        catch (ReaderGoneException)
+        {
+            // As a local program in a pipeline would end: quietly; the daemon sees the
+            // connection close and hangs up the cluster process, as a terminal's loss would.
+            return ReaderGoneException.Status;
+        }
         catch (IOException e)
         {
             Output.Error($"{e.Message}: the process's fate is unknown");

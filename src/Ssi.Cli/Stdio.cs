@@ -10,6 +10,7 @@ namespace Ssi.Cli;
 internal static unsafe partial class Stdio
 {
     private const int F_SETPIPE_SZ = 1031;
+    private const int EPIPE = 32;
     private const int PipeBytes = 1024 * 1024;
 
     [LibraryImport("libc", EntryPoint = "fcntl")]
@@ -53,6 +54,8 @@ internal static unsafe partial class Stdio
                     var errno = Marshal.GetLastPInvokeError();
                     if (errno == Native.EINTR)
                         continue;
+                    if (errno == EPIPE)
+                        throw new ReaderGoneException(fd);
                     throw new IOException($"write to descriptor {fd} failed: errno {errno}");
                 }
                 p += n;
@@ -60,4 +63,14 @@ internal static unsafe partial class Stdio
             }
         }
     }
+}
+
+/// <summary>
+/// The reader of descriptor 1 or 2 went away (EPIPE): what kills a local program with SIGPIPE
+/// (the runtime ignores the signal, so the write fails instead).
+/// </summary>
+internal sealed class ReaderGoneException(int fd) : IOException($"the reader of descriptor {fd} went away")
+{
+    /// <summary>The status of a program killed by SIGPIPE, as a shell reports it.</summary>
+    public const int Status = 128 + 13;
 }

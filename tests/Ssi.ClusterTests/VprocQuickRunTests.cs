@@ -21,6 +21,8 @@ public partial class VprocTests
             "{0} run -n 2 -- sh -c 'kill -TERM $$'",
             "{0} run -n 2 -- no-such-command-here",
             "{0} run -n 3 -- sh -c 'cat >/dev/null; echo done' < /dev/null",
+            // A reader that goes away ends ssi run as SIGPIPE ends a local program: 141, quietly.
+            "set -o pipefail; {0} run -n 2 -- seq 1 10000000 | head -1",
         ];
         foreach (var script in scripts)
         {
@@ -29,6 +31,7 @@ public partial class VprocTests
             output.WriteLine($"{script}: quick {viaQuick.Exit}, full {viaFull.Exit}");
             Assert.Equal(viaFull, viaQuick);
         }
+        Assert.Equal((141, "1\n", ""), await shell.RunAsync($"set -o pipefail; {quick} run -n 2 -- seq 1 10000000 | head -1"));
 
         var cpid = int.Parse((await shell.RunAsync($"{quick} run -n 3 --detach -- sleep 100")).Out.Trim(), System.Globalization.CultureInfo.InvariantCulture);
         await shell.WaitForPsAsync(rows => rows.Any(r => r.Cpid == cpid), $"detached cluster process {cpid}");
