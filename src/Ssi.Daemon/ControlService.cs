@@ -113,17 +113,37 @@ internal sealed class ControlService(NodeDaemon daemon, CancellationTokenSource 
     {
         var request = Parse(open.Payload, ContractsJson.Default.EventsRequest);
         // Without --follow the kept history is replayed and the stream ends at the first event
-        // that is not already there (its wait would not complete synchronously).
-        await using var events = daemon.Membership.WatchAsync(request.AfterEpoch, ct).GetAsyncEnumerator(ct);
-        while (true)
+        // that is not already there (its wait would not complete synchronously). That wait is
+        // cancelled and awaited before the watch is disposed: disposing an async iterator while
+        // it waits throws, and the stream was then reset under a reader still reading it.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var events = daemon.Membership.WatchAsync(request.AfterEpoch, stop.Token).GetAsyncEnumerator(stop.Token);
+        try
         {
-            var next = events.MoveNextAsync();
-            if (!request.Follow && !next.IsCompleted)
-                break;
-            if (!await next.ConfigureAwait(false))
-                break;
-            var line = JsonSerializer.Serialize(events.Current, ContractsJson.Default.NodeEvent) + "\n";
-            await stream.WriteAsync(Encoding.UTF8.GetBytes(line), ct).ConfigureAwait(false);
+            while (true)
+            {
+                var next = events.MoveNextAsync();
+                if (!request.Follow && !next.IsCompleted)
+                {
+                    await stop.CancelAsync().ConfigureAwait(false);
+                    try
+                    {
+                        await next.ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                    break;
+                }
+                if (!await next.ConfigureAwait(false))
+                    break;
+                var line = JsonSerializer.Serialize(events.Current, ContractsJson.Default.NodeEvent) + "\n";
+                await stream.WriteAsync(Encoding.UTF8.GetBytes(line), ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await events.DisposeAsync().ConfigureAwait(false);
         }
         await stream.CompleteWritesAsync(ct).ConfigureAwait(false);
     }
