@@ -155,7 +155,16 @@ public sealed class IcsNode : IAsyncDisposable
         var address = link.Address ?? throw new SsiException(Status.NotFound, $"no address known for node {link.Node}");
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, _stopping.Token);
         deadline.CancelAfter(timeout < _options.ConnectTimeout + _options.HandshakeTimeout ? timeout : _options.ConnectTimeout + _options.HandshakeTimeout);
-        var connection = await DialAsync(address, link.Node, deadline.Token).ConfigureAwait(false);
+        Connection connection;
+        try
+        {
+            connection = await DialAsync(address, link.Node, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested && !_stopping.IsCancellationRequested)
+        {
+            // The caller's deadline passed while dialing (a busy node): that is a deadline, not a cancellation.
+            throw new SsiException(Status.DeadlineExceeded, $"node {link.Node} at {address} was not reached within {timeout.TotalMilliseconds:0} ms");
+        }
         Adopt(link, connection);
         return link.Current is { IsOpen: true } chosen ? chosen : connection;
     }
