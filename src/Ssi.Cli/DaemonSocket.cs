@@ -69,7 +69,7 @@ internal sealed unsafe partial class DaemonSocket : IDisposable
             EACCES => "permission denied",
             _ => $"errno {errno}",
         };
-        throw new SsiException(Status.Unavailable, $"cannot reach ssid at {path}: {why}. Start it with 'ssi up' (a local box) or 'ssi init' / 'ssi join'");
+        throw Ssi.Ics.LocalClient.Unreachable(path, why);
     }
 
     /// <summary>Sends one frame: header and payload in one writev(2), blocking until all is written.</summary>

@@ -48,10 +48,10 @@ internal static class Target
     }
 
     /// <summary>The socket named without options (SSI_SOCKET, else the host's), or null when a box lookup is needed.</summary>
-    public static string? Plain() =>
-        Environment.GetEnvironmentVariable("SSI_SOCKET") is { Length: > 0 } fromEnv ? fromEnv
-        : File.Exists(HostSocket) ? HostSocket
-        : null;
+    public static string? Plain() => FromEnvironment() ?? (File.Exists(HostSocket) ? HostSocket : null);
+
+    private static string? FromEnvironment() =>
+        Environment.GetEnvironmentVariable("SSI_SOCKET") is { Length: > 0 } fromEnv ? fromEnv : null;
 
     // In a box every node's socket is reachable from here: --node K goes straight to node K, and
     // without --node the first node that answers serves (so a dead node 1 does not blind the CLI).
@@ -59,7 +59,7 @@ internal static class Target
     {
         if (node is < 1)
             throw new SsiException(Status.InvalidArgument, $"--node {node}: node numbers start at 1");
-        socket ??= Environment.GetEnvironmentVariable("SSI_SOCKET") is { Length: > 0 } fromEnv ? fromEnv : null;
+        socket ??= FromEnvironment();
         if (socket is null && !File.Exists(HostSocket) && ClusterBox.List().Any(b => b.Name == box))
         {
             var opened = ClusterBox.Open(box);

@@ -124,12 +124,16 @@ public static class LocalClient
                 SocketError.AccessDenied => "permission denied",
                 _ => e.Message,
             };
-            throw new SsiException(Status.Unavailable, $"cannot reach ssid at {path}: {why}. Start it with 'ssi up' (a local box) or 'ssi init' / 'ssi join'");
+            throw Unreachable(path, why);
         }
         var connection = new Connection(socket, initiator: true, new PeerIdentity(0, "ssid"), new Router(), new IcsCounters(), null);
         connection.Start();
         return connection;
     }
+
+    /// <summary>The error for a daemon socket nobody answers on, and what to do about it.</summary>
+    public static SsiException Unreachable(string path, string why) =>
+        new(Status.Unavailable, $"cannot reach ssid at {path}: {why}. Start it with 'ssi up' (a local box) or 'ssi init' / 'ssi join'");
 
     /// <summary>True when a daemon answers on <paramref name="path"/>.</summary>
     public static bool IsServed(string path)
