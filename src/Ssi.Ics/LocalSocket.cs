@@ -14,6 +14,8 @@ public sealed class LocalServer : IAsyncDisposable
 {
     private const int SolSocket = 1;
     private const int SoPeerCred = 17;
+    private const int SoPeerGroups = 59;
+    private const int MaxGroups = 65536;
     private readonly string _path;
     private readonly Router _router;
     private readonly ILoggerFactory _logs;
@@ -72,7 +74,25 @@ public sealed class LocalServer : IAsyncDisposable
         Span<byte> raw = stackalloc byte[12];
         socket.GetRawSocketOption(SolSocket, SoPeerCred, raw);
         var cred = MemoryMarshal.Read<UCred>(raw);
-        return new PeerIdentity(0, "local", cred.Uid, cred.Gid, cred.Pid);
+        return new PeerIdentity(0, "local", cred.Uid, cred.Gid, cred.Pid) { Groups = PeerGroups(socket) };
+    }
+
+    // The caller's supplementary groups as the kernel recorded them at connect: unlike
+    // /proc/PID/status, nothing the caller does afterwards (exit, pid reuse) can change them.
+    private static uint[] PeerGroups(Socket socket)
+    {
+        var raw = new byte[256 * sizeof(uint)];
+        int length;
+        try
+        {
+            length = socket.GetRawSocketOption(SolSocket, SoPeerGroups, raw);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.NoBufferSpaceAvailable || e.NativeErrorCode == 34)
+        {
+            raw = new byte[MaxGroups * sizeof(uint)];
+            length = socket.GetRawSocketOption(SolSocket, SoPeerGroups, raw);
+        }
+        return MemoryMarshal.Cast<byte, uint>(raw.AsSpan(0, length)).ToArray();
     }
 
     /// <summary>Stops accepting, closes callers' connections and removes the socket file.</summary>

@@ -11,6 +11,9 @@ namespace Ssi.Ics;
 /// <param name="Pid">Local callers only: the caller's process id.</param>
 public sealed record PeerIdentity(int Node, string Name, uint? Uid = null, uint? Gid = null, int? Pid = null)
 {
+    /// <summary>Local callers only: the caller's supplementary groups (SO_PEERGROUPS); empty otherwise.</summary>
+    public IReadOnlyList<uint> Groups { get; init; } = [];
+
     /// <summary>True for a caller on this machine's Unix socket.</summary>
     public bool IsLocal => Uid is not null;
 

@@ -141,10 +141,12 @@ public partial class VprocTests(ITestOutputHelper output)
         var cpid = await shell.DetachAsync("-n 2", "sleep 300");
 
         var identity = await shell.RunAsync($"{Nobody} ssi run -n 3 -- id -u");
+        var groups = await shell.RunAsync("setpriv --reuid 65534 --regid 65534 --groups 27,100 -- ssi run -n 3 -- id -G");
         var denied = await shell.RunAsync($"{Nobody} ssi kill -9 {cpid}");
         var deniedGroup = await shell.RunAsync($"{Nobody} ssi kill -9 -- -{cpid}");
 
         Assert.Equal("65534", identity.Out.Trim());
+        Assert.Equal("65534 27 100", groups.Out.Trim());
         Assert.NotEqual(0, denied.Exit);
         Assert.Contains("not permitted", denied.Err);
         Assert.NotEqual(0, deniedGroup.Exit);

@@ -44,14 +44,15 @@ public class JobEnvironmentTests
     [Fact]
     public void The_shim_switches_identity_only_when_the_caller_is_not_root()
     {
-        var shim = new InitShim("/usr/bin/setpriv", "/usr/bin/tini");
+        var shim = new InitShim("/x/ssi-init");
 
         var asRoot = shim.Wrap(["id"], 0, 0, [], daemonUid: 0);
         var asUser = shim.Wrap(["id"], 1000, 100, [100, 27], daemonUid: 0);
+        var noGroups = shim.Wrap(["id"], 1000, 100, [], daemonUid: 0);
 
-        Assert.Equal(["/usr/bin/tini", "-g", "--", "id"], asRoot);
-        Assert.Equal(["/usr/bin/setpriv", "--reuid=1000", "--regid=100",
-            "--groups=100,27", "--", "/usr/bin/tini", "-g", "--", "id"], asUser);
+        Assert.Equal(["/x/ssi-init", "--", "id"], asRoot);
+        Assert.Equal(["/x/ssi-init", "--as=1000:100:100,27", "--", "id"], asUser);
+        Assert.Equal(["/x/ssi-init", "--as=1000:100:", "--", "id"], noGroups);
     }
 
     [Fact]

@@ -134,26 +134,6 @@ internal static class ProcFs
         return null;
     }
 
-    /// <summary>The supplementary groups of <paramref name="pid"/> (from /proc/PID/status).</summary>
-    public static IReadOnlyList<uint> Groups(int pid)
-    {
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-            {
-                if (line.StartsWith("Groups:", StringComparison.Ordinal))
-                {
-                    return line[7..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)
-                        .Select(g => uint.Parse(g, CultureInfo.InvariantCulture)).ToList();
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or FormatException)
-        {
-        }
-        return [];
-    }
-
     private static string CommandLine(int pid, string comm)
     {
         var raw = File.ReadAllBytes($"/proc/{pid}/cmdline");

@@ -35,9 +35,8 @@ public sealed partial class VprocService
         var peer = open.Peer;
         var cpid = _pids!.Next(_records.Contains);
         var group = run.Group is { } g && new ClusterPid(g).IsValid ? g : cpid.Value;
-        var groups = peer.Pid is { } pid ? ProcFs.Groups(pid) : [];
         var exec = new ExecRequest(cpid.Value, LocalNode, group, run.Argv, run.Environment, run.WorkingDirectory,
-            peer.Uid ?? 65534, peer.Gid ?? 65534, groups, run.Tty, run.Rows, run.Cols, run.Detach);
+            peer.Uid ?? 65534, peer.Gid ?? 65534, peer.Groups, run.Tty, run.Rows, run.Cols, run.Detach);
         _records.Add(new ProcessRecord(cpid.Value, LocalNode, target, group, exec.Uid, ProcessState.Running, null, run.Argv,
             DateTimeOffset.UtcNow, $"node {LocalNode}"));
         _log.LogDebug("{Cpid}: {Command} for uid {Uid} on node {Node}", cpid, run.Argv[0], exec.Uid, target);

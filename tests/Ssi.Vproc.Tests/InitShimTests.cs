@@ -1,0 +1,139 @@
+using Ssi.Posix;
+using Ssi.Vproc.Jobs;
+using Ssi.Vproc.Native;
+
+namespace Ssi.Vproc.Tests;
+
+/// <summary>ssi-init (Shim/ssi-init.c) as PID 1 of a job's namespace: identity, status, signals, orphans, errors.</summary>
+public class InitShimTests
+{
+    private static readonly InitShim s_shim = InitShim.Locate();
+
+    /// <summary>Runs <paramref name="argv"/> as the shim's arguments in a new PID namespace; returns its status, stdout and stderr.</summary>
+    private static async Task<(int Code, string Out, string Err)> RunAsync(IReadOnlyList<string> argv, Func<ProcessHandle, Task>? meanwhile = null)
+    {
+        var (outRead, outWrite) = Pipes.Create();
+        var (errRead, errWrite) = Pipes.Create();
+        using var handle = await Spawn.StartAsync(new SpawnOptions
+        {
+            Arguments = [s_shim.Path, .. argv],
+            Environment = ["PATH=/usr/bin:/bin"],
+            Stdout = outWrite,
+            Stderr = errWrite,
+            NewPidNamespace = true,
+        });
+        Syscall.Close(outWrite);
+        Syscall.Close(errWrite);
+        using var stdout = new AsyncFd(outRead);
+        using var stderr = new AsyncFd(errRead);
+        var reads = Task.WhenAll(ReadAllAsync(stdout), ReadAllAsync(stderr));
+        if (meanwhile is not null)
+            await meanwhile(handle);
+        var status = await handle.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        var texts = await reads.WaitAsync(TimeSpan.FromSeconds(20));
+        return (status.Code, texts[0], texts[1]);
+    }
+
+    private static async Task<string> ReadAllAsync(AsyncFd fd)
+    {
+        var buffer = new byte[4096];
+        var text = new System.Text.StringBuilder();
+        int n;
+        while ((n = await fd.ReadAsync(buffer)) > 0)
+            text.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, n));
+        return text.ToString();
+    }
+
+    [Fact]
+    public async Task The_program_runs_as_pid_2_in_a_process_group_of_its_own_and_its_exit_code_is_the_shims()
+    {
+        var groups = new List<(int Pid, int Group)>();
+        var (code, output, _) = await RunAsync(["--", "sh", "-c", "echo $$; sleep 1; exit 42"], async handle =>
+        {
+            await Task.Delay(300);
+            foreach (var pid in new[] { handle.Pid }.Concat(ProcFs.Children(handle.Pid)))
+                groups.Add((pid, int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ')[3])));
+        });
+
+        Assert.Equal(42, code);
+        Assert.Equal("2", output.Trim());
+        // Seen from here: the shim leads its own group, the program leads another.
+        Assert.Equal(2, groups.Count);
+        Assert.All(groups, g => Assert.Equal(g.Pid, g.Group));
+    }
+
+    [Fact]
+    public async Task A_signal_death_becomes_128_plus_the_signal()
+    {
+        var (code, _, _) = await RunAsync(["--", "sh", "-c", "kill -TERM $$; sleep 5"]);
+
+        Assert.Equal(128 + LibC.SIGTERM, code);
+    }
+
+    [Fact]
+    public async Task It_takes_on_the_callers_uid_gid_and_groups()
+    {
+        var (code, output, _) = await RunAsync(["--as=65534:65534:65534,100", "--", "id"]);
+
+        Assert.Equal(0, code);
+        Assert.StartsWith("uid=65534", output);
+        Assert.Contains("gid=65534", output);
+        Assert.Contains("groups=65534", output);
+        Assert.Contains("100", output[output.IndexOf("groups=", StringComparison.Ordinal)..]);
+    }
+
+    [Fact]
+    public async Task A_signal_to_the_shim_reaches_the_programs_whole_group()
+    {
+        // The shell and its background subshell both trap TERM; the subshell says when it is ready.
+        var ready = Path.Combine(Path.GetTempPath(), $"ssi-init-{Guid.NewGuid():N}");
+        var script = $"(trap 'echo child-got; exit 0' TERM; sleep 30 & touch {ready}; wait) & trap 'wait; echo parent-got; exit 7' TERM; sleep 30 & wait";
+        try
+        {
+            var (code, output, _) = await RunAsync(["--", "sh", "-c", script], async handle =>
+            {
+                while (!File.Exists(ready))
+                    await Task.Delay(20);
+                Assert.True(handle.Signal(LibC.SIGTERM));
+            });
+
+            Assert.Equal(7, code);
+            Assert.Contains("child-got", output);
+            Assert.Contains("parent-got", output);
+        }
+        finally
+        {
+            File.Delete(ready);
+        }
+    }
+
+    [Fact]
+    public async Task Orphans_are_reaped()
+    {
+        var zombies = -1;
+        var (code, _, _) = await RunAsync(["--", "sh", "-c", "(sleep 0.1 &); sleep 3"], async handle =>
+        {
+            // The subshell exits at once, so sleep 0.1 is the shim's; once it ended, it must be gone.
+            await Task.Delay(1500);
+            zombies = ProcFs.Children(handle.Pid).Count(pid => ProcFs.Sample(pid)?.State == 'Z');
+        });
+
+        Assert.Equal(0, code);
+        Assert.Equal(0, zombies);
+    }
+
+    [Fact]
+    public async Task A_missing_program_is_127_and_bad_arguments_126_with_a_message()
+    {
+        var missing = await RunAsync(["--", "no-such-program-here"]);
+        var badIds = await RunAsync(["--as=nobody:0:", "--", "true"]);
+        var noProgram = await RunAsync(["--"]);
+
+        Assert.Equal(127, missing.Code);
+        Assert.Contains("no-such-program-here", missing.Err);
+        Assert.Equal(126, badIds.Code);
+        Assert.Contains("--as", badIds.Err);
+        Assert.Equal(126, noProgram.Code);
+        Assert.Contains("usage", noProgram.Err);
+    }
+}
