@@ -63,6 +63,35 @@ public class InitShimTests
     }
 
     [Fact]
+    public async Task The_program_is_born_in_the_job_cgroup_which_is_made_if_missing_and_the_shim_stays_out()
+    {
+        var mount = CgroupTree.FindMount();
+        Assert.NotNull(mount);
+        var cgroup = Path.Combine(mount!, "ssi", "unit-tests", $"job-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.GetDirectoryName(cgroup)!);
+        try
+        {
+            int[] members = [];
+            var shimPid = 0;
+            var (code, output, _) = await RunAsync([$"--cgroup={cgroup}", "--", "sh", "-c", "sleep 30 & cat /proc/self/cgroup; sleep 1; kill $!"], async handle =>
+            {
+                shimPid = handle.Pid;
+                await Task.Delay(500);
+                members = JobCgroup.At(cgroup).Pids().ToArray();
+            });
+
+            Assert.Equal(0, code);
+            Assert.Contains("0::/" + Path.GetRelativePath(mount!, cgroup), output);
+            Assert.InRange(members.Length, 2, 3);
+            Assert.DoesNotContain(shimPid, members);
+        }
+        finally
+        {
+            await Cgroup2.RemoveAsync(cgroup, TimeSpan.FromSeconds(5));
+        }
+    }
+
+    [Fact]
     public async Task A_signal_death_becomes_128_plus_the_signal()
     {
         var (code, _, _) = await RunAsync(["--", "sh", "-c", "kill -TERM $$; sleep 5"]);
@@ -128,6 +157,7 @@ public class InitShimTests
         var missing = await RunAsync(["--", "no-such-program-here"]);
         var badIds = await RunAsync(["--as=nobody:0:", "--", "true"]);
         var noProgram = await RunAsync(["--"]);
+        var unknown = await RunAsync(["--frobnicate", "--", "true"]);
 
         Assert.Equal(127, missing.Code);
         Assert.Contains("no-such-program-here", missing.Err);
@@ -135,5 +165,7 @@ public class InitShimTests
         Assert.Contains("--as", badIds.Err);
         Assert.Equal(126, noProgram.Code);
         Assert.Contains("usage", noProgram.Err);
+        Assert.Equal(126, unknown.Code);
+        Assert.Contains("--frobnicate", unknown.Err);
     }
 }

@@ -46,12 +46,12 @@ public class JobEnvironmentTests
     {
         var shim = new InitShim("/x/ssi-init");
 
-        var asRoot = shim.Wrap(["id"], 0, 0, [], daemonUid: 0);
-        var asUser = shim.Wrap(["id"], 1000, 100, [100, 27], daemonUid: 0);
-        var noGroups = shim.Wrap(["id"], 1000, 100, [], daemonUid: 0);
+        var asRoot = shim.Wrap(["id"], "/cg/job-1", 0, 0, [], daemonUid: 0);
+        var asUser = shim.Wrap(["id"], "/cg/job-1", 1000, 100, [100, 27], daemonUid: 0);
+        var noGroups = shim.Wrap(["id"], null, 1000, 100, [], daemonUid: 0);
 
-        Assert.Equal(["/x/ssi-init", "--", "id"], asRoot);
-        Assert.Equal(["/x/ssi-init", "--as=1000:100:100,27", "--", "id"], asUser);
+        Assert.Equal(["/x/ssi-init", "--cgroup=/cg/job-1", "--", "id"], asRoot);
+        Assert.Equal(["/x/ssi-init", "--cgroup=/cg/job-1", "--as=1000:100:100,27", "--", "id"], asUser);
         Assert.Equal(["/x/ssi-init", "--as=1000:100:", "--", "id"], noGroups);
     }
 

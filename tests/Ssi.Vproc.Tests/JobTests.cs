@@ -33,7 +33,7 @@ public class JobTests
         var (read, write) = Pipe();
         using var handle = await Spawn.StartAsync(new SpawnOptions
         {
-            Arguments = shim.Wrap(["/bin/sh", "-c", "echo $$; exit 3"], 0, 0, [], LibC.GetUid()),
+            Arguments = shim.Wrap(["/bin/sh", "-c", "echo $$; exit 3"], null, 0, 0, [], LibC.GetUid()),
             Environment = ["PATH=/usr/bin:/bin"],
             Stdout = write,
             NewPidNamespace = true,

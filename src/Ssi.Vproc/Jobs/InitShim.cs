@@ -20,10 +20,12 @@ internal sealed record InitShim(string Path)
             : throw new FileNotFoundException($"the job init shim {path} is missing: cluster processes need it (it is built with Ssi.Vproc by a C compiler; run ./ssi to install clang and rebuild)");
     }
 
-    /// <summary>The argv that starts <paramref name="argv"/> as <paramref name="uid"/>/<paramref name="gid"/> under the shim.</summary>
-    public IReadOnlyList<string> Wrap(IReadOnlyList<string> argv, uint uid, uint gid, IReadOnlyList<uint> groups, uint daemonUid)
+    /// <summary>The argv that starts <paramref name="argv"/> in <paramref name="cgroup"/> as <paramref name="uid"/>/<paramref name="gid"/> under the shim.</summary>
+    public IReadOnlyList<string> Wrap(IReadOnlyList<string> argv, string? cgroup, uint uid, uint gid, IReadOnlyList<uint> groups, uint daemonUid)
     {
-        var list = new List<string>(argv.Count + 3) { Path };
+        var list = new List<string>(argv.Count + 4) { Path };
+        if (cgroup is not null)
+            list.Add("--cgroup=" + cgroup);
         if (uid != daemonUid || gid != 0 || uid != 0)
             list.Add($"--as={uid}:{gid}:{string.Join(',', groups)}");
         list.Add("--");

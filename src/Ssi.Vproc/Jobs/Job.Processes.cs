@@ -36,9 +36,10 @@ internal sealed partial class Job
     /// every process of the job: SIGKILL through cgroup.kill, SIGSTOP/SIGTSTP by freezing the
     /// cgroup and SIGCONT by thawing it. Returns how many processes it reached.
     /// </summary>
-    public async Task<int> SignalAsync(int signal, bool group)
+    public Task<int> SignalAsync(int signal, bool group) => Task.FromResult(Signal(signal, group));
+
+    private int Signal(int signal, bool group)
     {
-        await EnteredAsync().ConfigureAwait(false);
         if (_exited.Task.IsCompleted)
             return 0;
         if (!group)

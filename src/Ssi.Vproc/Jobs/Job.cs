@@ -32,7 +32,6 @@ internal sealed partial class Job
     private long _lastOutput = Environment.TickCount64;
     private int _delivering;
     private IcsStream? _sink;
-    private Task _entered = Task.CompletedTask;
 
     private Job(ExecRequest request, int node, ProcessHandle shim, JobCgroup cgroup, AsyncFd? stdin, int ptyMaster)
     {
@@ -82,8 +81,10 @@ internal sealed partial class Job
             warnings.Add($"ssi: {cwd} does not exist on node {node}: running in /");
             cwd = "/";
         }
-        var argv = shim.Wrap(request.Argv, request.Uid, request.Gid, request.Groups, LibC.GetUid());
         var cgroup = cgroups.Job(cpid);
+        // Made before the start: the program is born in it (see Shim/ssi-init.c), never moved.
+        cgroup.Make();
+        var argv = shim.Wrap(request.Argv, cgroup.Path, request.Uid, request.Gid, request.Groups, LibC.GetUid());
 
         int stdinRead = -1, stdinWrite = -1, outRead = -1, outWrite = -1, errRead = -1, errWrite = -1, master = -1;
         try
@@ -121,22 +122,6 @@ internal sealed partial class Job
                 stdinWrite = -1;
             }
             var job = new Job(request, node, handle, cgroup, stdin, master);
-            // Moving a process between cgroups waits for an RCU grace period (4-15 ms measured
-            // here), longer than a short program runs: it happens beside the job, not before it.
-            job._entered = Task.Run(() =>
-            {
-                try
-                {
-                    cgroup.Make();
-                    EnterCgroup(cgroup, handle.Pid);
-                }
-                catch (IOException)
-                {
-                    // Another node's daemon, starting, swept the still empty cgroup away.
-                    cgroup.Make();
-                    EnterCgroup(cgroup, handle.Pid);
-                }
-            });
             if (request.Detach)
                 job._gate.TrySetResult();
             var pumps = request.Tty
@@ -156,41 +141,6 @@ internal sealed partial class Job
             Pipes.Close(ref errWrite);
             Pipes.Close(ref master);
             throw;
-        }
-    }
-
-    /// <summary>Completes once the job is in its cgroup (false if it could not be put there).</summary>
-    public async Task<bool> EnteredAsync()
-    {
-        try
-        {
-            await _entered.ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
-    // The shim (PID 1) is moved first; any child it forked before the move is moved after it,
-    // and their children after them, so nothing of the job escapes: what they fork once moved
-    // is born in the cgroup.
-    private static void EnterCgroup(JobCgroup cgroup, int pid)
-    {
-        cgroup.Add(pid);
-        var pending = new Stack<int>(ProcFs.Children(pid));
-        while (pending.TryPop(out var child))
-        {
-            try
-            {
-                cgroup.Add(child);
-            }
-            catch (IOException)
-            {
-            }
-            foreach (var grandchild in ProcFs.Children(child))
-                pending.Push(grandchild);
         }
     }
 
@@ -366,7 +316,6 @@ internal sealed partial class Job
             _output.Release();
         }
         // Off the exit path: the kernel may take a moment to mark the emptied cgroup removable.
-        await EnteredAsync().ConfigureAwait(false);
         await Cgroup.RemoveAsync().ConfigureAwait(false);
     }
 

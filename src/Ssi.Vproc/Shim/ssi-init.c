@@ -1,34 +1,49 @@
 /*
  * ssi-init: PID 1 of a cluster job's PID namespace.
  *
- *   ssi-init [--as=UID:GID:GROUPS] -- PROGRAM ARGS...
+ *   ssi-init [--cgroup=DIR] [--as=UID:GID:GROUPS] -- PROGRAM ARGS...
  *
- * Takes on the caller's identity (GROUPS: comma-separated gids, or empty), starts PROGRAM
- * in a process group of its own (the terminal's foreground group when stdin is a terminal),
- * forwards every signal it receives to that group, reaps orphans, and exits with PROGRAM's
- * status: its exit code, or 128+N when signal N killed it. ssid starts it in a new session
- * and PID namespace; when it exits, the kernel kills whatever is left in the namespace.
+ * Starts PROGRAM (searched in PATH, like execvp) in a process group of its own (the
+ * terminal's foreground group when stdin is a terminal), born in cgroup DIR and running as
+ * UID, GID and GROUPS (comma-separated gids, or empty); forwards every signal it receives to
+ * that group, reaps orphans, and exits with PROGRAM's status: its exit code, or 128+N when
+ * signal N killed it. ssid starts it in a new session and PID namespace; when it exits, the
+ * kernel kills whatever is left in the namespace.
  *
- * It replaces setpriv + tini: one exec instead of two for other users, and posix_spawn
- * (CLONE_VFORK, no page-table copy) instead of fork, which is most of a short job's start
- * on a machine where page faults are dear. Built static by Ssi.Vproc.csproj.
+ * The program is born in its cgroup (clone3 with CLONE_INTO_CGROUP) instead of being moved
+ * there: a move takes the kernel's cgroup_threadgroup_rwsem for writing, which waits for an
+ * RCU grace period (milliseconds) and holds up every fork and exec of the machine meanwhile.
+ * The shim itself stays root and outside the job's cgroup: only ssid signals it, and killing
+ * or freezing the cgroup reaches exactly the job's own processes. Built static by
+ * Ssi.Vproc.csproj.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/sched.h>
 #include <signal.h>
-#include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
-
 #define MAX_GROUPS 1024
+#define ATTEMPTS 3
+
+struct identity {
+    int set;
+    uid_t uid;
+    gid_t gid;
+    size_t count;
+    gid_t groups[MAX_GROUPS];
+};
 
 static void die(int status, const char *what, const char *detail)
 {
@@ -45,59 +60,94 @@ static unsigned long parse_id(const char *text, char **end)
     return id;
 }
 
-/* --as=UID:GID:G1,G2,...: groups first, then gid, then uid (after which nothing is allowed). */
-static void become(const char *spec)
+static void parse_identity(const char *spec, struct identity *who)
 {
     char *end;
-    uid_t uid = (uid_t)parse_id(spec, &end);
+    who->uid = (uid_t)parse_id(spec, &end);
     if (*end != ':')
         die(126, "bad --as: expected UID:GID:GID,GID,...", spec);
-    gid_t gid = (gid_t)parse_id(end + 1, &end);
+    who->gid = (gid_t)parse_id(end + 1, &end);
     if (*end != ':')
         die(126, "bad --as: expected UID:GID:GID,GID,...", spec);
-    static gid_t groups[MAX_GROUPS];
-    size_t count = 0;
     for (const char *p = end + 1; *p != '\0';) {
-        if (count == MAX_GROUPS)
+        if (who->count == MAX_GROUPS)
             die(126, "bad --as: too many groups", spec);
-        groups[count++] = (gid_t)parse_id(p, &end);
+        who->groups[who->count++] = (gid_t)parse_id(p, &end);
         if (*end == ',')
             end++;
         else if (*end != '\0')
             die(126, "bad --as: expected UID:GID:GID,GID,...", spec);
         p = end;
     }
-    if (setgroups(count, groups) != 0)
+    who->set = 1;
+}
+
+/* Groups first, then gid, then uid: after the uid, nothing else is allowed. */
+static void become(const struct identity *who)
+{
+    if (!who->set)
+        return;
+    if (setgroups(who->count, who->groups) != 0)
         die(126, "setgroups failed", strerror(errno));
-    if (setresgid(gid, gid, gid) != 0)
+    if (setresgid(who->gid, who->gid, who->gid) != 0)
         die(126, "setresgid failed", strerror(errno));
-    if (setresuid(uid, uid, uid) != 0)
+    if (setresuid(who->uid, who->uid, who->uid) != 0)
         die(126, "setresuid failed", strerror(errno));
 }
 
-static pid_t start(char **argv, const sigset_t *all)
+/* The job's cgroup, made again if a starting daemon's sweep took it while it was still empty. */
+static int open_cgroup(const char *dir)
 {
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t actions;
+    int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && mkdir(dir, 0755) == 0)
+        fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        die(126, dir, strerror(errno));
+    return fd;
+}
+
+static pid_t clone_into(const char *cgroup)
+{
+    for (int attempt = 1;; attempt++) {
+        struct clone_args args;
+        memset(&args, 0, sizeof args);
+        args.exit_signal = SIGCHLD;
+        int fd = -1;
+        if (cgroup != NULL) {
+            fd = open_cgroup(cgroup);
+            args.flags = CLONE_INTO_CGROUP;
+            args.cgroup = (uint64_t)fd;
+        }
+        long pid = syscall(SYS_clone3, &args, sizeof args);
+        int error = errno;
+        if (pid == 0)
+            return 0;
+        if (fd >= 0)
+            close(fd);
+        if (pid > 0)
+            return (pid_t)pid;
+        /* ENODEV: the cgroup was removed between open and clone; take it again. */
+        if (error != ENODEV || attempt == ATTEMPTS)
+            die(126, "cannot start the program (clone3)", strerror(error));
+        rmdir(cgroup);
+    }
+}
+
+static void run_program(char **argv, const struct identity *who)
+{
+    setpgid(0, 0);
+    /* With a terminal, the program's group becomes its foreground group (job control, ^C).
+       Every signal is still blocked here, so SIGTTOU cannot stop it. */
+    if (isatty(STDIN_FILENO))
+        tcsetpgrp(STDIN_FILENO, getpid());
+    become(who);
     sigset_t none;
     sigemptyset(&none);
-    if (posix_spawnattr_init(&attr) != 0 || posix_spawn_file_actions_init(&actions) != 0)
-        die(126, "out of memory", NULL);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, all);
-    /* With a terminal, the program's group becomes its foreground group (job control, ^C).
-       The child does it while every signal is still blocked, so SIGTTOU cannot stop it. */
-    if (isatty(STDIN_FILENO))
-        posix_spawn_file_actions_addtcsetpgrp_np(&actions, STDIN_FILENO);
-    pid_t pid;
-    int error = posix_spawnp(&pid, argv[0], &actions, &attr, argv, environ);
-    if (error != 0)
-        die(error == ENOENT ? 127 : 126, argv[0], strerror(error));
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    return pid;
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execvp(argv[0], argv);
+    int error = errno;
+    fprintf(stderr, "ssi-init: %s: %s\n", argv[0], strerror(error));
+    _exit(error == ENOENT ? 127 : 126);
 }
 
 static int status_of(int status)
@@ -107,18 +157,28 @@ static int status_of(int status)
 
 int main(int argc, char **argv)
 {
+    static struct identity who;
+    const char *cgroup = NULL;
     int first = 1;
-    if (first < argc && strncmp(argv[first], "--as=", 5) == 0)
-        become(argv[first++] + 5);
-    if (first >= argc || strcmp(argv[first], "--") != 0 || first + 1 >= argc)
-        die(126, "usage: ssi-init [--as=UID:GID:GROUPS] -- PROGRAM ARGS...", NULL);
+    for (; first < argc && strcmp(argv[first], "--") != 0; first++) {
+        if (strncmp(argv[first], "--as=", 5) == 0)
+            parse_identity(argv[first] + 5, &who);
+        else if (strncmp(argv[first], "--cgroup=", 9) == 0 && argv[first][9] != '\0')
+            cgroup = argv[first] + 9;
+        else
+            die(126, "unknown option", argv[first]);
+    }
+    if (first + 1 >= argc)
+        die(126, "usage: ssi-init [--cgroup=DIR] [--as=UID:GID:GROUPS] -- PROGRAM ARGS...", NULL);
 
     /* Every signal is taken with sigwaitinfo: a namespace's init gets no signal it has no
        handler for, but blocked ones are queued for it. */
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
-    pid_t program = start(argv + first + 1, &all);
+    pid_t program = clone_into(cgroup);
+    if (program == 0)
+        run_program(argv + first + 1, &who);
 
     for (;;) {
         siginfo_t info;
