@@ -65,7 +65,7 @@ public class InitShimTests
     [Fact]
     public async Task The_program_is_born_in_the_job_cgroup_which_is_made_if_missing_and_the_shim_stays_out()
     {
-        var mount = CgroupTree.FindMount();
+        var mount = Cgroup2.FindMount();
         Assert.NotNull(mount);
         var cgroup = Path.Combine(mount!, "ssi", "unit-tests", $"job-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Path.GetDirectoryName(cgroup)!);

@@ -1,3 +1,4 @@
+using Ssi.Posix;
 using Ssi.Vproc.Jobs;
 
 namespace Ssi.Vproc.Tests;
@@ -66,7 +67,7 @@ public class JobEnvironmentTests
                 "25 30 0:22 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755",
                 "35 25 0:30 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw",
             ]);
-            Assert.Equal("/sys/fs/cgroup/unified", CgroupTree.FindMount(file));
+            Assert.Equal("/sys/fs/cgroup/unified", Cgroup2.FindMount(file));
         }
         finally
         {

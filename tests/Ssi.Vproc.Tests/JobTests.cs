@@ -53,7 +53,7 @@ public class JobTests
     [Fact]
     public async Task A_job_cgroup_lists_freezes_and_kills_the_whole_tree()
     {
-        var mount = CgroupTree.FindMount();
+        var mount = Cgroup2.FindMount();
         Assert.NotNull(mount);
         var cgroup = JobCgroup.Create(Path.Combine(mount!, "ssi", "unit-tests", $"job-{Guid.NewGuid():N}"));
         using var handle = await Spawn.StartAsync(new SpawnOptions { Arguments = ["/bin/sh", "-c", "sleep 0.3; sleep 30 & sleep 30 & wait"], Environment = ["PATH=/usr/bin:/bin"] });

@@ -18,9 +18,9 @@ internal sealed class CgroupTree
     /// <exception cref="IOException">No cgroup v2 hierarchy is mounted.</exception>
     public static CgroupTree Open(string clusterName, string nodeName)
     {
-        var mount = FindMount() ?? throw new IOException("no cgroup v2 hierarchy is mounted (looked in /proc/self/mountinfo): cluster processes need one");
+        var mount = Cgroup2.FindMount() ?? throw new IOException("no cgroup v2 hierarchy is mounted (looked in /proc/self/mountinfo): cluster processes need one");
         var parent = Path.Combine(mount, "ssi");
-        var node = Path.Combine(parent, Sanitize(clusterName) + "." + Sanitize(nodeName));
+        var node = Path.Combine(parent, Cgroup2.Sanitize(clusterName) + "." + Cgroup2.Sanitize(nodeName));
         RemoveEmpty(parent);
         Directory.CreateDirectory(node);
         return new CgroupTree(node);
@@ -90,9 +90,4 @@ internal sealed class CgroupTree
         }
         return count;
     }
-
-    /// <summary>The cgroup v2 mount point (see <see cref="Cgroup2.FindMount"/>).</summary>
-    internal static string? FindMount(string mountInfo = "/proc/self/mountinfo") => Cgroup2.FindMount(mountInfo);
-
-    private static string Sanitize(string name) => Cgroup2.Sanitize(name);
 }

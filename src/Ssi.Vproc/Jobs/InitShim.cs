@@ -3,9 +3,9 @@ namespace Ssi.Vproc.Jobs;
 /// <summary>
 /// How a cluster job is started: the daemon spawns it as PID 1 of a new PID namespace (see
 /// <see cref="Native.Spawn"/>), in a session of its own, under <c>ssi-init</c> (Shim/ssi-init.c):
-/// it takes on the caller's uid and groups (only when they differ from the daemon's), starts the
-/// program in a process group of its own, forwards every signal to that group, reaps orphans
-/// and exits with the program's status (128+N for signal N). A PID-namespace init ignores
+/// it starts the program born in the job's cgroup, in a process group of its own and as the
+/// caller's uid and groups (only when they differ from the daemon's), forwards every signal to
+/// that group, reaps orphans and exits with the program's status (128+N for signal N). A PID-namespace init ignores
 /// signals it has no handler for, hence the shim. When the program ends, PID 1 ends and the
 /// kernel kills whatever else remains in the namespace: a job lives as long as its program.
 /// </summary>

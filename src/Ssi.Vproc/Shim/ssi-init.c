@@ -126,10 +126,9 @@ static pid_t clone_into(const char *cgroup)
             close(fd);
         if (pid > 0)
             return (pid_t)pid;
-        /* ENODEV: the cgroup was removed between open and clone; take it again. */
+        /* ENODEV: the cgroup was removed between open and clone; open_cgroup makes it again. */
         if (error != ENODEV || attempt == ATTEMPTS)
             die(126, "cannot start the program (clone3)", strerror(error));
-        rmdir(cgroup);
     }
 }
 
