@@ -168,4 +168,25 @@ public class InitShimTests
         Assert.Equal(126, unknown.Code);
         Assert.Contains("--frobnicate", unknown.Err);
     }
+
+    [Fact]
+    public async Task A_file_without_an_interpreter_line_runs_with_sh_as_execvp_would()
+    {
+        var directory = Directory.CreateTempSubdirectory("ssi-init-test-");
+        try
+        {
+            var script = Path.Combine(directory.FullName, "no-interpreter-line");
+            File.WriteAllText(script, "echo ran with \"$@\"\nexit 3\n");
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+            var (code, output, _) = await RunAsync(["--", script, "a b", "c"]);
+
+            Assert.Equal(3, code);
+            Assert.Equal("ran with a b c", output.Trim());
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
 }

@@ -15,14 +15,14 @@
  * RCU grace period (milliseconds) and holds up every fork and exec of the machine meanwhile.
  * The shim itself stays root and outside the job's cgroup: only ssid signals it, and killing
  * or freezing the cgroup reaches exactly the job's own processes. Built static by
- * Ssi.Vproc.csproj.
+ * Ssi.Vproc.csproj, against musl where it is installed: a static glibc binary spends 0.3 ms
+ * more of every job's start in its own start-up (measured 0.49 against 0.12 ms to exec).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
-#include <linux/sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +33,13 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* clone3's arguments as the kernel defines them (linux/sched.h), spelled here so that the
+   shim builds against musl's headers as well as glibc's. */
+struct shim_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+#define SHIM_CLONE_INTO_CGROUP 0x200000000ULL
 
 #define MAX_GROUPS 1024
 #define ATTEMPTS 3
@@ -109,13 +116,13 @@ static int open_cgroup(const char *dir)
 static pid_t clone_into(const char *cgroup)
 {
     for (int attempt = 1;; attempt++) {
-        struct clone_args args;
+        struct shim_clone_args args;
         memset(&args, 0, sizeof args);
         args.exit_signal = SIGCHLD;
         int fd = -1;
         if (cgroup != NULL) {
             fd = open_cgroup(cgroup);
-            args.flags = CLONE_INTO_CGROUP;
+            args.flags = SHIM_CLONE_INTO_CGROUP;
             args.cgroup = (uint64_t)fd;
         }
         long pid = syscall(SYS_clone3, &args, sizeof args);
@@ -132,6 +139,24 @@ static pid_t clone_into(const char *cgroup)
     }
 }
 
+/* A file without #! that execve refuses: run it with sh, as glibc's execvp does (musl's does
+   not). sh's own exec searches PATH and falls back to reading the file as a script. */
+static void exec_as_script(char **argv)
+{
+    int count = 0;
+    while (argv[count] != NULL)
+        count++;
+    char **shell = calloc((size_t)count + 4, sizeof *shell);
+    if (shell == NULL)
+        return;
+    shell[0] = "sh";
+    shell[1] = "-c";
+    shell[2] = "exec \"$0\" \"$@\"";
+    memcpy(shell + 3, argv, (size_t)count * sizeof *argv);
+    execv("/bin/sh", shell);
+    errno = ENOEXEC;
+}
+
 static void run_program(char **argv, const struct identity *who)
 {
     setpgid(0, 0);
@@ -145,6 +170,8 @@ static void run_program(char **argv, const struct identity *who)
     sigprocmask(SIG_SETMASK, &none, NULL);
     execvp(argv[0], argv);
     int error = errno;
+    if (error == ENOEXEC)
+        exec_as_script(argv);
     fprintf(stderr, "ssi-init: %s: %s\n", argv[0], strerror(error));
     _exit(error == ENOENT ? 127 : 126);
 }
