@@ -21,8 +21,8 @@ public sealed class IcsStream : Stream
 
     private readonly Connection _connection;
     private readonly ConcurrentQueue<Segment> _inbound = new();
-    private readonly SemaphoreSlim _readable = new(0);
-    private readonly SemaphoreSlim _writable = new(0);
+    private readonly WakeSignal _readable = new();
+    private readonly WakeSignal _writable = new();
     private Segment? _current;
     private long _unconsumed;
     private long _consumedSinceGrant;
@@ -198,20 +198,20 @@ public sealed class IcsStream : Stream
         if (Volatile.Read(ref _disposed) == 1)
             return null;
         _inbound.Enqueue(Segment.Share(buffer, payload));
-        _readable.Release();
+        _readable.Set();
         return null;
     }
 
     internal void Grant(uint bytes)
     {
         Interlocked.Add(ref _credit, bytes);
-        _writable.Release();
+        _writable.Set();
     }
 
     internal void RemoteCompleted()
     {
         Volatile.Write(ref _remoteDone, 1);
-        _readable.Release();
+        _readable.Set();
     }
 
     internal void RemoteReset() => Fail($"stream {Id} was reset by {_connection.Peer}");
@@ -227,8 +227,8 @@ public sealed class IcsStream : Stream
     internal void Fail(string reason)
     {
         _failure ??= reason;
-        _readable.Release();
-        _writable.Release();
+        _readable.Set();
+        _writable.Set();
     }
 
     private void Consumed(int bytes)

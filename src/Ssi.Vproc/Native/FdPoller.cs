@@ -6,14 +6,17 @@ namespace Ssi.Vproc.Native;
 /// <summary>
 /// Readiness for plain file descriptors (pipes, pty masters, pidfds) through one epoll thread,
 /// so that stdio of many cluster processes costs no thread each. Every wait arms the
-/// descriptor once (EPOLLONESHOT); the waiter then retries its non-blocking call.
+/// descriptor once (EPOLLONESHOT); the waiter then retries its non-blocking call. Waiters go
+/// on on the epoll thread up to their next wait (as .NET's sockets do with inline completions):
+/// a pool thread's wake-up per pipeful was a context switch per 256 KiB of a job's stdio. So a
+/// waiter must never block synchronously: every job's stdio would stop with it.
 /// </summary>
 internal sealed unsafe class FdPoller
 {
     private static readonly Lazy<FdPoller> s_shared = new(() => new FdPoller());
     private static readonly bool s_packedEvents = RuntimeInformation.ProcessArchitecture == Architecture.X64;
     private readonly int _epoll;
-    private readonly ConcurrentDictionary<int, TaskCompletionSource<uint>> _waiters = new();
+    private readonly ConcurrentDictionary<int, Waiter> _waiters = new();
     private readonly ConcurrentDictionary<int, byte> _registered = new();
 
     private FdPoller()
@@ -30,25 +33,26 @@ internal sealed unsafe class FdPoller
     /// <summary>Completes when <paramref name="fd"/> is ready for <paramref name="events"/> (or has an error or hang-up).</summary>
     public Task<uint> WaitAsync(int fd, uint events, CancellationToken ct = default)
     {
-        var waiter = new TaskCompletionSource<uint>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waiter = new Waiter();
         if (!_waiters.TryAdd(fd, waiter))
             throw new InvalidOperationException($"descriptor {fd} already has a waiter");
+        // Registered before the descriptor is armed: the epoll thread completes only armed waits.
+        if (ct.CanBeCanceled)
+        {
+            waiter.Cancellation = ct.UnsafeRegister(_ =>
+            {
+                if (_waiters.TryRemove(new KeyValuePair<int, Waiter>(fd, waiter)))
+                    waiter.TrySetCanceled(ct);
+            }, null);
+        }
         var op = _registered.TryAdd(fd, 0) ? LibC.EPOLL_CTL_ADD : LibC.EPOLL_CTL_MOD;
         if (Control(op, fd, events | LibC.EPOLLONESHOT) != 0)
         {
             var errno = LibC.Errno;
-            _waiters.TryRemove(fd, out _);
             if (op == LibC.EPOLL_CTL_ADD)
                 _registered.TryRemove(fd, out _);
-            return Task.FromException<uint>(new IOException($"epoll_ctl on descriptor {fd} failed: errno {errno}"));
-        }
-        if (ct.CanBeCanceled)
-        {
-            ct.Register(() =>
-            {
-                if (_waiters.TryRemove(new KeyValuePair<int, TaskCompletionSource<uint>>(fd, waiter)))
-                    waiter.TrySetCanceled(ct);
-            });
+            if (_waiters.TryRemove(new KeyValuePair<int, Waiter>(fd, waiter)))
+                waiter.Fail(new IOException($"epoll_ctl on descriptor {fd} failed: errno {errno}"));
         }
         return waiter.Task;
     }
@@ -59,7 +63,7 @@ internal sealed unsafe class FdPoller
         if (_registered.TryRemove(fd, out _))
             Control(LibC.EPOLL_CTL_DEL, fd, 0);
         if (_waiters.TryRemove(fd, out var waiter))
-            waiter.TrySetException(new ObjectDisposedException($"descriptor {fd}"));
+            waiter.Fail(new ObjectDisposedException($"descriptor {fd}"));
     }
 
     private int Control(int op, int fd, uint events)
@@ -102,8 +106,27 @@ internal sealed unsafe class FdPoller
                     (ready, fd) = (ev.Events, (int)ev.Data);
                 }
                 if (_waiters.TryRemove(fd, out var waiter))
-                    waiter.TrySetResult(ready);
+                    waiter.Succeed(ready);
             }
+        }
+    }
+
+    // A wait; its cancellation callback is dropped once it completes (a job's token outlives
+    // thousands of waits), and its continuation runs on the completing thread.
+    private sealed class Waiter() : TaskCompletionSource<uint>(TaskCreationOptions.None)
+    {
+        public CancellationTokenRegistration Cancellation { get; set; }
+
+        public void Succeed(uint ready)
+        {
+            Cancellation.Unregister();
+            TrySetResult(ready);
+        }
+
+        public void Fail(Exception error)
+        {
+            Cancellation.Unregister();
+            TrySetException(error);
         }
     }
 }
