@@ -31,6 +31,7 @@ internal sealed unsafe class RunSession : IFrameSink, IDisposable
     private readonly OutputSplitter _output;
     private readonly FrameSplitter _frames;
     private readonly ConcurrentQueue<int> _signals = new();
+    private readonly Queue<int> _early = new();
     private readonly int[] _wake = new int[2];
     private ushort _method;
     private bool _detach;
@@ -191,8 +192,8 @@ internal sealed unsafe class RunSession : IFrameSink, IDisposable
                 while (used < payload.Length && _output.Exit is null && !(_detach && _output.Started is not null))
                 {
                     used += _output.Feed(payload[used..]);
-                    if (_output.Started is { } started)
-                        _cpid = started.Cpid;
+                    if (_cpid == 0 && _output.Started is { } started)
+                        Started(started.Cpid);
                 }
                 GrantCredit(payload.Length);
                 break;
@@ -242,17 +243,31 @@ internal sealed unsafe class RunSession : IFrameSink, IDisposable
         }
         while (_signals.TryDequeue(out var signal))
         {
-            if (_cpid == 0)
-                continue; // Not started yet: nothing to signal.
-            if (signal == 28)
-            {
-                var (rows, cols) = Terminal.Size();
-                if (_tty && rows > 0)
-                    Request(VprocMethods.Resize, JsonSerializer.SerializeToUtf8Bytes(new ResizeRequest(_cpid, rows, cols), VprocJson.Default.ResizeRequest));
-                continue;
-            }
-            Request(VprocMethods.Kill, JsonSerializer.SerializeToUtf8Bytes(new SignalRequest(_cpid, signal, false), VprocJson.Default.SignalRequest));
+            if (_cpid != 0)
+                Forward(signal);
+            else if (signal != 28)
+                _early.Enqueue(signal); // Before the Started frame: passed on once the process has its cluster PID.
         }
+    }
+
+    // The process has its cluster PID: signals that came before it go now, in order.
+    private void Started(int cpid)
+    {
+        _cpid = cpid;
+        while (_early.TryDequeue(out var signal))
+            Forward(signal);
+    }
+
+    private void Forward(int signal)
+    {
+        if (signal == 28)
+        {
+            var (rows, cols) = Terminal.Size();
+            if (_tty && rows > 0)
+                Request(VprocMethods.Resize, JsonSerializer.SerializeToUtf8Bytes(new ResizeRequest(_cpid, rows, cols), VprocJson.Default.ResizeRequest));
+            return;
+        }
+        Request(VprocMethods.Kill, JsonSerializer.SerializeToUtf8Bytes(new SignalRequest(_cpid, signal, false), VprocJson.Default.SignalRequest));
     }
 
     private void Request(ushort method, byte[] payload) => _socket.Send(FrameKind.Request, method, _nextRequest++, payload);

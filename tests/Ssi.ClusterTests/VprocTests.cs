@@ -93,6 +93,43 @@ public partial class VprocTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_signal_that_comes_before_the_process_has_started_is_passed_on_once_it_has()
+    {
+        var shell = await UpAsync();
+        await using var box = shell.Box;
+        using var run = shell.Start("exec ssi run -n 3 -- sleep 100");
+        // ssi run catches SIGINT from just after it asked for the start: the Started frame is
+        // milliseconds away then, and a signal in between used to be dropped.
+        var deadline = DateTime.UtcNow + VprocShell.Patience;
+        while (!CatchesSigint(run.Id))
+        {
+            Assert.True(DateTime.UtcNow < deadline && !run.HasExited, "ssi run never caught SIGINT");
+            await Task.Delay(1);
+        }
+        Assert.Equal(0, Kill(run.Id, 2));
+
+        await run.WaitForExitAsync().WaitAsync(VprocShell.Patience);
+        Assert.Equal(128 + 2, run.ExitCode);
+        await shell.WaitForPsAsync(rows => !rows.Any(r => r.Command == "sleep 100"), "sleep 100 gone");
+    }
+
+    // ssi itself (not the shell that execs it) with a SIGINT handler.
+    private static bool CatchesSigint(int pid)
+    {
+        try
+        {
+            if (File.ReadAllText($"/proc/{pid}/comm").Trim() != "ssi")
+                return false;
+            var caught = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("SigCgt:", StringComparison.Ordinal))[7..].Trim();
+            return (Convert.ToUInt64(caught, 16) & (1UL << (2 - 1))) != 0;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
     public async Task A_program_that_ignores_SIGTERM_is_killed_by_SIGKILL()
     {
         var shell = await UpAsync();
