@@ -29,6 +29,10 @@ internal sealed class TwoNodes : IAsyncDisposable
             Credentials = credentials ?? Credentials,
             NodeName = $"n{number}",
             Listen = listen ?? new IPEndPoint(IPAddress.Loopback, 0),
+            // The default second is a cluster's bound for an unreachable peer; a test process
+            // running many pairs on a loaded 2-core machine took longer than that to complete a
+            // loopback connect (its completion waits for a pool thread), which no test here is about.
+            ConnectTimeout = TimeSpan.FromSeconds(10),
         }, router) { LocalNode = number };
         await node.StartAsync();
         return node;
