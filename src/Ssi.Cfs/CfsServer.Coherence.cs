@@ -126,18 +126,6 @@ public sealed partial class CfsServer
     /// <summary>Invalidations not confirmed within <see cref="InvalidationWait"/> (the change was answered before the node applied them).</summary>
     public long InvalidationsLate => Interlocked.Read(ref _invalidationsLate);
 
-    /// <summary>The node id behind <paramref name="name"/> in <paramref name="parent"/> now (0 if none), without keeping a lookup.</summary>
-    private ulong ChildOf(ulong parent, FileName name)
-    {
-        var context = new FuseRequestContext(0, 0, 0, 0, CancellationToken.None);
-        var lookup = _store.LookupAsync(context, parent, name);
-        if (!lookup.IsCompleted)
-            return 0;
-        var result = lookup.Result;
-        if (!result.IsOk || result.Value.NodeId == 0)
-            return 0;
-        ulong node = result.Value.NodeId;
-        _store.Forget(node, 1);
-        return node;
-    }
+    /// <summary>The node id behind <paramref name="name"/> in <paramref name="parent"/> now (0 if no node holds it): what a change to the name makes stale.</summary>
+    private ulong ChildOf(ulong parent, FileName name) => _store.KnownNode(parent, name);
 }

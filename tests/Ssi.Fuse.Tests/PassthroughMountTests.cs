@@ -29,6 +29,20 @@ public sealed class PassthroughMountTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_name_has_a_known_node_only_while_the_kernel_holds_one()
+    {
+        using (var held = File.Create(_m.InMount("held")))
+        {
+            File.WriteAllText(_m.InBacking("behind"), "never looked up through the mount");
+
+            Assert.NotEqual(0UL, _m.FileSystem.KnownNode(1, new FileName("held"u8.ToArray())));
+            Assert.Equal(0UL, _m.FileSystem.KnownNode(1, new FileName("behind"u8.ToArray())));
+            Assert.Equal(0UL, _m.FileSystem.KnownNode(1, new FileName("missing"u8.ToArray())));
+            Assert.Equal(0UL, _m.FileSystem.KnownNode(999_999, new FileName("held"u8.ToArray())));
+        }
+    }
+
+    [Fact]
     public async Task Files_written_through_the_mount_appear_in_the_backing_directory_and_back()
     {
         await File.WriteAllTextAsync(_m.InMount("hello.txt"), "hello, cluster\n");

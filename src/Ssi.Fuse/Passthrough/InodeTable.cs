@@ -59,6 +59,13 @@ internal sealed unsafe class InodeTable : IDisposable
             return _byIdentity.TryGetValue((device, ino), out var inode) ? inode.NodeId : null;
     }
 
+    /// <summary>The node of a live file's identity, or 0 when the kernel holds none (a deleted file's old node does not count).</summary>
+    public ulong FindLive(ulong device, ulong ino)
+    {
+        lock (_lock)
+            return _byIdentity.TryGetValue((device, ino), out var inode) && !IsDeleted(inode) ? inode.NodeId : 0;
+    }
+
     /// <summary>
     /// Counts one lookup of the inode behind <paramref name="fd"/> (described by <paramref name="stat"/>).
     /// Takes ownership of <paramref name="fd"/>: it becomes the node's descriptor or is closed.
