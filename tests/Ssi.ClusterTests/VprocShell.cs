@@ -13,7 +13,10 @@ internal sealed class VprocShell(TestBox box)
 
     public ProcessStartInfo StartInfo(string script)
     {
-        var start = new ProcessStartInfo("bash", ["-c", script])
+        // Default signal dispositions, as a terminal's shell has them: a test run started in the
+        // background (cmd &) inherits SIGINT and SIGQUIT ignored, and ssi run, like any program,
+        // keeps them ignored, so the tests that send SIGINT hung.
+        var start = new ProcessStartInfo("env", ["--default-signal", "bash", "-c", script])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
