@@ -245,8 +245,8 @@ internal sealed unsafe class RunSession : IFrameSink, IDisposable
         {
             if (_cpid != 0)
                 Forward(signal);
-            else if (signal != 28)
-                _early.Enqueue(signal); // Before the Started frame: passed on once the process has its cluster PID.
+            else
+                _early.Enqueue(signal); // Before the Started frame: passed on (a resize sent) once the process has its cluster PID.
         }
     }
 
