@@ -125,7 +125,4 @@ public sealed partial class CfsServer
 
     /// <summary>Invalidations not confirmed within <see cref="InvalidationWait"/> (the change was answered before the node applied them).</summary>
     public long InvalidationsLate => Interlocked.Read(ref _invalidationsLate);
-
-    /// <summary>The node id behind <paramref name="name"/> in <paramref name="parent"/> now (0 if no node holds it): what a change to the name makes stale.</summary>
-    private ulong ChildOf(ulong parent, FileName name) => _store.KnownNode(parent, name);
 }

@@ -78,7 +78,7 @@ public sealed partial class CfsServer
             {
                 ulong parent = r.U64();
                 var name = new FileName(r.Bytes());
-                ulong child = ChildOf(parent, name);
+                ulong child = _store.KnownNode(parent, name);
                 var error = op == CfsOp.Unlink
                     ? await _store.UnlinkAsync(context, parent, name).ConfigureAwait(false)
                     : await _store.RemoveDirectoryAsync(context, parent, name).ConfigureAwait(false);
@@ -94,7 +94,7 @@ public sealed partial class CfsServer
                 ulong newParent = r.U64();
                 var newName = new FileName(r.Bytes());
                 uint flags = r.U32();
-                ulong moved = ChildOf(parent, name), replaced = ChildOf(newParent, newName);
+                ulong moved = _store.KnownNode(parent, name), replaced = _store.KnownNode(newParent, newName);
                 var error = await _store.RenameAsync(context, parent, name, newParent, newName, flags).ConfigureAwait(false);
                 if (error.IsOk)
                     await PushAsync(client, StaleEntry(parent, name), StaleEntry(newParent, newName), StaleInode(moved), StaleInode(replaced)).ConfigureAwait(false);

@@ -15,7 +15,6 @@ internal sealed class WakeSignal : IValueTaskSource
     private ManualResetValueTaskSourceCore<bool> _core;
     private bool _set;
     private bool _waiting;
-    private CancellationToken _token;
     private CancellationTokenRegistration _registration;
 
     /// <summary>Completes at the next <see cref="Set"/> (at once if one came since the last wait).</summary>
@@ -34,10 +33,9 @@ internal sealed class WakeSignal : IValueTaskSource
                 throw new InvalidOperationException("a stream serves one waiting reader or writer at a time");
             _core.Reset();
             _waiting = true;
-            _token = ct;
             var version = _core.Version;
             // A token cancelled from now on runs Cancel, here or on another thread; it takes the gate too.
-            _registration = ct.UnsafeRegister(static s => ((WakeSignal)s!).Cancel(), this);
+            _registration = ct.UnsafeRegister(static (s, token) => ((WakeSignal)s!).Cancel(token), this);
             return new ValueTask(this, version);
         }
     }
@@ -58,15 +56,13 @@ internal sealed class WakeSignal : IValueTaskSource
         _core.SetResult(true);
     }
 
-    private void Cancel()
+    private void Cancel(CancellationToken token)
     {
-        CancellationToken token;
         lock (_gate)
         {
             if (!_waiting)
                 return;
             _waiting = false;
-            token = _token;
         }
         _core.SetException(new OperationCanceledException(token));
     }

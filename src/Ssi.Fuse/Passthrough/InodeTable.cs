@@ -53,17 +53,11 @@ internal sealed unsafe class InodeTable : IDisposable
             return _byNode.GetValueOrDefault(node);
     }
 
+    /// <summary>The node of a live file's identity, or null when the kernel holds none (a deleted file's old node does not count).</summary>
     public ulong? Find(ulong device, ulong ino)
     {
         lock (_lock)
-            return _byIdentity.TryGetValue((device, ino), out var inode) ? inode.NodeId : null;
-    }
-
-    /// <summary>The node of a live file's identity, or 0 when the kernel holds none (a deleted file's old node does not count).</summary>
-    public ulong FindLive(ulong device, ulong ino)
-    {
-        lock (_lock)
-            return _byIdentity.TryGetValue((device, ino), out var inode) && !IsDeleted(inode) ? inode.NodeId : 0;
+            return _byIdentity.TryGetValue((device, ino), out var inode) && !IsDeleted(inode) ? inode.NodeId : null;
     }
 
     /// <summary>

@@ -26,7 +26,7 @@ public sealed partial class PassthroughFileSystem
         int rc;
         fixed (byte* p = path)
             rc = Libc.Statx(dir.Fd, p, Libc.AT_SYMLINK_NOFOLLOW, Statx.BasicStats, &stat);
-        return rc == 0 ? _inodes.FindLive(InodeTable.DeviceOf(stat), stat.Ino) : 0;
+        return rc == 0 ? _inodes.Find(InodeTable.DeviceOf(stat), stat.Ino) ?? 0 : 0;
     }
 
     /// <summary>Opens <paramref name="name"/> under <paramref name="parent"/> with O_PATH and counts one lookup of it.</summary>
