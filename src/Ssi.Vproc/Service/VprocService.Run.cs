@@ -12,6 +12,9 @@ namespace Ssi.Vproc.Service;
 public sealed partial class VprocService
 {
     private static readonly TimeSpan FailureVerdict = TimeSpan.FromSeconds(15);
+    // A node that cannot say its load within this is left out of --any's choice; a busy machine
+    // can take well over 500 ms to answer, and leaving out the idle node it is then defeats --any.
+    private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(2);
 
     // CLI → origin: number the process, record it, then run it here or relay to the target.
     private async Task ServeRunAsync(IcsStream client, IncomingRequest open, CancellationToken ct)
@@ -61,12 +64,8 @@ public sealed partial class VprocService
         }
         if (!run.Any)
             return LocalNode;
-        // Least loaded UP node: load average first (to a tenth), then running cluster jobs (all
-        // that differs between the nodes of a box, which share one machine), then this node.
         var loads = await Task.WhenAll(UpNodes().Select(async n => (n.Number, Load: await LoadOfAsync(n.Number, ct).ConfigureAwait(false)))).ConfigureAwait(false);
-        return loads.Where(l => l.Load is not null)
-            .OrderBy(l => Math.Round(l.Load!.Value.Average, 1)).ThenBy(l => l.Load!.Value.Jobs).ThenBy(l => l.Number == LocalNode ? 0 : 1).ThenBy(l => l.Number)
-            .Select(l => l.Number).DefaultIfEmpty(LocalNode).First();
+        return Placement.Choose(loads.Where(l => l.Load is not null).Select(l => new NodeLoad(l.Number, l.Load!.Value.Average, l.Load.Value.Jobs)).ToList(), LocalNode);
     }
 
     private async Task<(double Average, int Jobs)?> LoadOfAsync(int node, CancellationToken ct)
@@ -75,7 +74,7 @@ public sealed partial class VprocService
             return LoadHere();
         try
         {
-            var reply = await _ics.RequestAsync(node, VprocMethods.Load, ReadOnlyMemory<byte>.Empty, TimeSpan.FromMilliseconds(500), ct).ConfigureAwait(false);
+            var reply = await _ics.RequestAsync(node, VprocMethods.Load, ReadOnlyMemory<byte>.Empty, LoadTimeout, ct).ConfigureAwait(false);
             return reply.Length == 12 ? (BinaryPrimitives.ReadDoubleLittleEndian(reply), BinaryPrimitives.ReadInt32LittleEndian(reply.AsSpan(8))) : null;
         }
         catch (SsiException)
