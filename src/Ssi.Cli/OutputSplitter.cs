@@ -24,12 +24,15 @@ internal sealed class OutputSplitter(bool tty, OutputWriter write)
     /// <summary>Set when the Started frame has been read.</summary>
     public StartedInfo? Started { get; private set; }
 
+    /// <summary>Set when the Taken frame has been read: which offered descriptors the daemon took over.</summary>
+    public byte? Taken { get; private set; }
+
     /// <summary>Set when the Exit frame has been read: the end of the stream's meaning.</summary>
     public ExitInfo? Exit { get; private set; }
 
     /// <summary>
-    /// Takes stream bytes; returns how many it used. It stops early right after a Started or
-    /// Exit frame (check <see cref="Started"/> and <see cref="Exit"/>, then feed the rest).
+    /// Takes stream bytes; returns how many it used. It stops early right after a Taken, Started
+    /// or Exit frame (check <see cref="Taken"/>, <see cref="Started"/> and <see cref="Exit"/>, then feed the rest).
     /// Throws <see cref="InvalidDataException"/> on a malformed frame.
     /// </summary>
     public int Feed(ReadOnlySpan<byte> bytes)
@@ -94,6 +97,9 @@ internal sealed class OutputSplitter(bool tty, OutputWriter write)
                     return true;
                 case OutputKind.Exit:
                     Exit = RunWire.ReadExit(payload);
+                    return true;
+                case OutputKind.Taken:
+                    Taken = payload.Length == 1 ? payload[0] : throw new InvalidDataException($"a Taken frame of {payload.Length} bytes");
                     return true;
                 case OutputKind.Message:
                     write(2, Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(payload) + (tty ? "\r\n" : "\n")));

@@ -35,6 +35,8 @@ internal sealed unsafe class RunSession : IFrameSink, IDisposable
     private readonly int[] _wake = new int[2];
     private ushort _method;
     private bool _detach;
+    private bool _stdinOpen;
+    private bool _awaitingTaken;
     private int _cpid;
     private long _credit = IcsStream.Window;
     private long _consumedSinceGrant;
@@ -51,9 +53,11 @@ internal sealed unsafe class RunSession : IFrameSink, IDisposable
 
     /// <summary>
     /// Opens the stream (<paramref name="method"/> with <paramref name="open"/> as its request)
-    /// and runs until the process's exit frame; returns what ssi should exit with.
+    /// and runs until the process's exit frame; returns what ssi should exit with. When the
+    /// request offered the daemon stdin (<paramref name="offeredStdin"/>), stdin is read here
+    /// only if the daemon's Taken frame says it did not take it.
     /// </summary>
-    public int Run(ushort method, ReadOnlySpan<byte> open, bool forwardStdin, bool detach)
+    public int Run(ushort method, ReadOnlySpan<byte> open, bool forwardStdin, bool detach, bool offeredStdin = false)
     {
         _method = method;
         _detach = detach;
@@ -75,14 +79,15 @@ internal sealed unsafe class RunSession : IFrameSink, IDisposable
             }
             // Buffers come from malloc (mmap for these sizes): only the pages a read fills are touched.
             socketBuffer = (byte*)NativeMemory.Alloc(SocketBufferSize);
-            var stdinOpen = forwardStdin && !detach;
-            if (stdinOpen)
+            _stdinOpen = forwardStdin && !detach && !offeredStdin;
+            _awaitingTaken = forwardStdin && !detach && offeredStdin;
+            if (forwardStdin && !detach)
             {
                 // One read per pipeful: fewer, larger frames through the two relays (stdin throughput).
                 Stdio.GrowPipe(0);
                 stdinBuffer = (byte*)NativeMemory.Alloc(StdinBufferSize);
             }
-            return Loop(socketBuffer, stdinBuffer, stdinOpen);
+            return Loop(socketBuffer, stdinBuffer);
         }
         catch (ReaderGoneException)
         {
@@ -109,7 +114,7 @@ internal sealed unsafe class RunSession : IFrameSink, IDisposable
         return ExitCodes.NodeFailure;
     }
 
-    private int Loop(byte* socketBuffer, byte* stdinBuffer, bool stdinOpen)
+    private int Loop(byte* socketBuffer, byte* stdinBuffer)
     {
         var polls = stackalloc Native.PollFd[3];
         while (true)
@@ -123,7 +128,7 @@ internal sealed unsafe class RunSession : IFrameSink, IDisposable
                 polls[count++] = new Native.PollFd(_wake[0]);
             }
             var stdinIndex = -1;
-            if (stdinOpen && _credit > 0)
+            if (_stdinOpen && _credit > 0)
             {
                 stdinIndex = count;
                 polls[count++] = new Native.PollFd(0);
@@ -154,7 +159,7 @@ internal sealed unsafe class RunSession : IFrameSink, IDisposable
                     throw new IOException(_ended);
             }
             if (stdinIndex >= 0 && polls[stdinIndex].Returned != 0)
-                stdinOpen = ForwardStdin(stdinBuffer);
+                _stdinOpen = ForwardStdin(stdinBuffer);
         }
     }
 
@@ -192,6 +197,12 @@ internal sealed unsafe class RunSession : IFrameSink, IDisposable
                 while (used < payload.Length && _output.Exit is null && !(_detach && _output.Started is not null))
                 {
                     used += _output.Feed(payload[used..]);
+                    if (_awaitingTaken && _output.Taken is { } taken)
+                    {
+                        // What the daemon did not take of stdin is read here after all.
+                        _awaitingTaken = false;
+                        _stdinOpen = (taken & StdioBits.Stdin) == 0;
+                    }
                     if (_cpid == 0 && _output.Started is { } started)
                         Started(started.Cpid);
                 }

@@ -39,9 +39,13 @@ internal static class VprocCommands
             throw new SsiException(Status.InvalidArgument, "-n and --any exclude each other");
         var (rows, cols) = options.Tty ? Terminal.Size() : ((ushort)0, (ushort)0);
         int? group = int.TryParse(Environment.GetEnvironmentVariable("SSI_PGID"), NumberStyles.None, CultureInfo.InvariantCulture, out var g) ? g : null;
+        // Stdio that is not a terminal is offered to the daemon, which reads and writes it itself
+        // for a job on another node (pipes only): the bytes then skip this process.
+        var offer = options.Tty || options.Detach ? (byte)0 : (byte)(
+            (Terminal.IsTerminal(0) ? 0 : StdioBits.Stdin) | (Terminal.IsTerminal(1) ? 0 : StdioBits.Stdout) | (Terminal.IsTerminal(2) ? 0 : StdioBits.Stderr));
         var request = new RunRequest(options.Argv, CallerEnvironment(), Environment.CurrentDirectory, options.Node,
-            options.Any, options.Tty, rows, cols, options.Detach, group);
-        return session.Run(VprocMethods.Run, RunWire.Encode(request), forwardStdin: true, options.Detach);
+            options.Any, options.Tty, rows, cols, options.Detach, group, offer);
+        return session.Run(VprocMethods.Run, RunWire.Encode(request), forwardStdin: true, options.Detach, offeredStdin: (offer & StdioBits.Stdin) != 0);
     }
 
     public static Command Attach()

@@ -74,7 +74,7 @@ public sealed class LocalServer : IAsyncDisposable
         Span<byte> raw = stackalloc byte[12];
         socket.GetRawSocketOption(SolSocket, SoPeerCred, raw);
         var cred = MemoryMarshal.Read<UCred>(raw);
-        return new PeerIdentity(0, "local", cred.Uid, cred.Gid, cred.Pid) { Groups = PeerGroups(socket) };
+        return new PeerIdentity(0, "local", cred.Uid, cred.Gid, cred.Pid) { Groups = PeerGroups(socket), Caller = new LocalCaller(socket) };
     }
 
     // The caller's supplementary groups as the kernel recorded them at connect: unlike

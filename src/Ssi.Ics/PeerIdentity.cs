@@ -14,6 +14,9 @@ public sealed record PeerIdentity(int Node, string Name, uint? Uid = null, uint?
     /// <summary>Local callers only: the caller's supplementary groups (SO_PEERGROUPS); empty otherwise.</summary>
     public IReadOnlyList<uint> Groups { get; init; } = [];
 
+    /// <summary>Local callers only: the connecting process itself (its descriptors can be taken over).</summary>
+    public LocalCaller? Caller { get; init; }
+
     /// <summary>True for a caller on this machine's Unix socket.</summary>
     public bool IsLocal => Uid is not null;
 

@@ -16,12 +16,12 @@ public class RunWireTests
                 Gen.Bool, Gen.UShort, Gen.Int.Nullable())
             .Sample((argv, env, cwd, node, flag, size, group) =>
             {
-                var run = new RunRequest(argv, env, cwd, node, flag, !flag, size, (ushort)(size / 2), flag, group);
+                var run = new RunRequest(argv, env, cwd, node, flag, !flag, size, (ushort)(size / 2), flag, group, (byte)(size % 8));
                 var encoded = RunWire.Encode(run);
                 var read = JsonSerializer.Deserialize(encoded, VprocJson.Default.RunRequest)!;
                 return read.Argv.SequenceEqual(argv) && read.Environment.Count == env.Count && read.Environment.All(e => env[e.Key] == e.Value)
                     && read.WorkingDirectory == cwd && read.Node == node && read.Group == group && read.Rows == size && read.Tty == !flag
-                    && read.Any == flag && read.Detach == flag && read.Cols == (ushort)(size / 2);
+                    && read.Any == flag && read.Detach == flag && read.Cols == (ushort)(size / 2) && read.Stdio == size % 8;
             });
 
     [Fact]

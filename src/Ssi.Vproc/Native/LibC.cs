@@ -111,6 +111,29 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "unshare", SetLastError = true)]
     public static partial int Unshare(int flags);
 
+    public const int O_WRONLY = 0x1;
+    public const int O_ACCMODE = 0x3;
+    public const int AT_EMPTY_PATH = 0x1000;
+    public const uint STATX_TYPE = 0x1;
+    public const int StatxSize = 256;
+    public const uint S_IFMT = 0xF000;
+    public const uint S_IFIFO = 0x1000;
+    public const uint S_IFCHR = 0x2000;
+    public const uint S_IFREG = 0x8000;
+
+    [LibraryImport(Lib, EntryPoint = "pidfd_getfd", SetLastError = true)]
+    public static partial int PidfdGetFd(int pidfd, int targetFd, uint flags);
+
+    [LibraryImport(Lib, EntryPoint = "pidfd_send_signal", SetLastError = true)]
+    public static partial int PidfdSendSignal(int pidfd, int signal, void* info, uint flags);
+
+    [LibraryImport(Lib, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Open(string path, int flags);
+
+    // statx(2) into a StatxSize buffer: stx_mode (u16) at 28, stx_rdev_major/minor (u32) at 128/132.
+    [LibraryImport(Lib, EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Statx(int dirFd, string path, int flags, uint mask, byte* buffer);
+
     [LibraryImport(Lib, EntryPoint = "getuid")]
     public static partial uint GetUid();
 

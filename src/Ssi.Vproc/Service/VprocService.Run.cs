@@ -36,6 +36,9 @@ public sealed partial class VprocService
             return;
         }
         var peer = open.Peer;
+        using var stdio = await TakeStdioAsync(client, run, peer, target, ct).ConfigureAwait(false);
+        if (stdio is null)
+            return;
         var cpid = _pids!.Next(_records.Contains);
         var group = run.Group is { } g && new ClusterPid(g).IsValid ? g : cpid.Value;
         var exec = new ExecRequest(cpid.Value, LocalNode, group, run.Argv, run.Environment, run.WorkingDirectory,
@@ -46,7 +49,26 @@ public sealed partial class VprocService
         if (target == LocalNode)
             await RunHereAsync(client, exec, hangupOnLoss: true, ct).ConfigureAwait(false);
         else
-            await RelayAsync(client, target, VprocMethods.Exec, Encode(exec, VprocJson.Default.ExecRequest), cpid, hangupOnLoss: !run.Detach, ct).ConfigureAwait(false);
+            await RelayAsync(client, target, VprocMethods.Exec, Encode(exec, VprocJson.Default.ExecRequest), cpid, stdio, hangupOnLoss: !run.Detach, ct).ConfigureAwait(false);
+    }
+
+    // Takes over the stdio the client offered, for a job on another node (see CallerStdio), and
+    // tells the client what it took; null when the client is already gone.
+    private async Task<CallerStdio?> TakeStdioAsync(IcsStream client, RunRequest run, PeerIdentity peer, int target, CancellationToken ct)
+    {
+        if (run.Stdio == 0)
+            return CallerStdio.None;
+        var stdio = target != LocalNode && !run.Tty && !run.Detach ? CallerStdio.Take(peer, run.Stdio) : CallerStdio.None;
+        try
+        {
+            await OutputFrames.WriteAsync(client, OutputKind.Taken, new[] { stdio.Taken }, ct).ConfigureAwait(false);
+            return stdio;
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            stdio.Dispose();
+            return null;
+        }
     }
 
     private async Task<int> ChooseNodeAsync(RunRequest run, CancellationToken ct)
@@ -231,7 +253,7 @@ public sealed partial class VprocService
         if (record.Node == LocalNode)
             await AttachHereAsync(client, request.Cpid, ct).ConfigureAwait(false);
         else
-            await RelayAsync(client, record.Node, VprocMethods.AttachJob, open.Payload, new ClusterPid(request.Cpid), hangupOnLoss: false, ct).ConfigureAwait(false);
+            await RelayAsync(client, record.Node, VprocMethods.AttachJob, open.Payload, new ClusterPid(request.Cpid), CallerStdio.None, hangupOnLoss: false, ct).ConfigureAwait(false);
     }
 
     private Task ServeAttachJobAsync(IcsStream stream, IncomingRequest open, CancellationToken ct)
@@ -262,12 +284,14 @@ public sealed partial class VprocService
 
     /// <summary>
     /// Relays a run or attach stream between the local client and the node running the job:
-    /// stdin bytes toward the target, whole output frames back. If the target's stream breaks,
-    /// the cluster's verdict on that node decides: once it is DOWN, the client gets
-    /// <see cref="ExitCodes.NodeFailure"/>. If the client goes away, the job is hung up.
+    /// stdin bytes toward the target, whole output frames back; stdio the origin took from the
+    /// client is read and written here instead, and closed before the client learns the exit.
+    /// If the target's stream breaks, the cluster's verdict on that node decides: once it is
+    /// DOWN, the client gets <see cref="ExitCodes.NodeFailure"/>. If the client goes away (or
+    /// the reader of its stdout does), the job is hung up.
     /// </summary>
-    private async Task RelayAsync(IcsStream client, int node, ushort method, ReadOnlyMemory<byte> payload, ClusterPid cpid, bool hangupOnLoss,
-        CancellationToken ct)
+    private async Task RelayAsync(IcsStream client, int node, ushort method, ReadOnlyMemory<byte> payload, ClusterPid cpid, CallerStdio stdio,
+        bool hangupOnLoss, CancellationToken ct)
     {
         IcsStream remote;
         try
@@ -278,49 +302,73 @@ public sealed partial class VprocService
         {
             var exit = new ExitInfo(ExitCodes.NodeFailure, 0, e.Message);
             _records.End(cpid.Value, exit);
+            stdio.Dispose();
             await RefuseAsync(client, $"ssi: node {node} is unreachable: {e.Message}", ExitCodes.NodeFailure).ConfigureAwait(false);
             return;
         }
         await using (remote.ConfigureAwait(false))
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var upstream = Task.Run(() => CopyInputAsync(client, remote, stop.Token), CancellationToken.None);
-            var outcome = await CopyOutputAsync(remote, client, cpid, stop.Token).ConfigureAwait(false);
+            using var stopInput = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+            var upstream = Task.Run(() => stdio.Input is { } input
+                ? CopyInputAsync(input.ReadAsync, remote, stopInput.Token)
+                : CopyInputAsync(client.ReadAsync, remote, stopInput.Token), CancellationToken.None);
+            // Input stops and taken descriptors close (once no read is in flight on them)
+            // before the client hears of the end: its pipeline partners see EOF with its exit.
+            async Task ReleaseStdioAsync()
+            {
+                await stopInput.CancelAsync().ConfigureAwait(false);
+                await TryAsync(() => upstream).ConfigureAwait(false);
+                stdio.Dispose();
+            }
+            var outcome = await CopyOutputAsync(remote, client, cpid, stdio, ReleaseStdioAsync, stop.Token).ConfigureAwait(false);
+            await ReleaseStdioAsync().ConfigureAwait(false);
             switch (outcome)
             {
                 case RelayOutcome.Finished:
                     await TryAsync(() => client.CompleteWritesAsync().AsTask()).ConfigureAwait(false);
                     break;
                 case RelayOutcome.ClientLost:
+                case RelayOutcome.ReaderGone:
                     if (hangupOnLoss)
                         await SignalOnAsync(node, new JobSignal(cpid.Value, LibC.SIGHUP, false, 0), CancellationToken.None).ConfigureAwait(false);
+                    if (outcome == RelayOutcome.ReaderGone)
+                        await FinishClientAsync(client, null, new ExitInfo(ReaderGoneStatus, 0, null)).ConfigureAwait(false);
                     break;
                 case RelayOutcome.TargetLost:
                     var down = await _cluster.WaitForDownAsync(node, FailureVerdict, ct).ConfigureAwait(false);
                     var reason = down ? $"node {node} failed" : $"lost contact with node {node}";
                     var exit = new ExitInfo(ExitCodes.NodeFailure, 0, reason);
                     _records.End(cpid.Value, exit);
-                    await TryAsync(async () =>
-                    {
-                        await OutputFrames.WriteAsync(client, OutputKind.Message, OutputFrames.Text($"ssi: cluster process {cpid}: {reason}")).ConfigureAwait(false);
-                        await OutputFrames.WriteAsync(client, OutputKind.Exit, OutputFrames.Json(exit, VprocJson.Default.ExitInfo)).ConfigureAwait(false);
-                        await client.CompleteWritesAsync().ConfigureAwait(false);
-                    }).ConfigureAwait(false);
+                    await FinishClientAsync(client, $"ssi: cluster process {cpid}: {reason}", exit).ConfigureAwait(false);
                     break;
             }
             await stop.CancelAsync().ConfigureAwait(false);
-            await TryAsync(() => upstream).ConfigureAwait(false);
         }
     }
+
+    // What a program killed by SIGPIPE returns, as a shell reports it: ssi run's status when the
+    // reader of the stdout the origin took went away (as ssi run itself would end writing there).
+    private const int ReaderGoneStatus = 128 + 13;
+
+    private static Task FinishClientAsync(IcsStream client, string? message, ExitInfo exit) => TryAsync(async () =>
+    {
+        if (message is not null)
+            await OutputFrames.WriteAsync(client, OutputKind.Message, OutputFrames.Text(message)).ConfigureAwait(false);
+        await OutputFrames.WriteAsync(client, OutputKind.Exit, OutputFrames.Json(exit, VprocJson.Default.ExitInfo)).ConfigureAwait(false);
+        await client.CompleteWritesAsync().ConfigureAwait(false);
+    });
 
     private enum RelayOutcome
     {
         Finished,
         ClientLost,
         TargetLost,
+        ReaderGone,
     }
 
-    private async Task<RelayOutcome> CopyOutputAsync(IcsStream remote, IcsStream client, ClusterPid cpid, CancellationToken ct)
+    private async Task<RelayOutcome> CopyOutputAsync(IcsStream remote, IcsStream client, ClusterPid cpid, CallerStdio stdio, Func<Task> beforeExit,
+        CancellationToken ct)
     {
         using var reader = new OutputFrameReader(remote);
         while (true)
@@ -340,8 +388,33 @@ public sealed partial class VprocService
             }
             if (frame is not { } f)
                 return RelayOutcome.Finished;
+            var sink = f.Kind switch
+            {
+                OutputKind.Stdout => stdio.Output,
+                OutputKind.Stderr => stdio.Error,
+                _ => null,
+            };
+            try
+            {
+                if (sink is not null)
+                {
+                    await sink.WriteAsync(f.Payload, ct).ConfigureAwait(false);
+                    continue;
+                }
+            }
+            catch (IOException)
+            {
+                return RelayOutcome.ReaderGone;
+            }
+            catch (OperationCanceledException)
+            {
+                return RelayOutcome.ClientLost;
+            }
             if (f.Kind == OutputKind.Exit)
+            {
                 _records.End(cpid.Value, Parse(f.Payload, VprocJson.Default.ExitInfo));
+                await beforeExit().ConfigureAwait(false);
+            }
             try
             {
                 await client.WriteAsync(reader.Raw, ct).ConfigureAwait(false);
@@ -353,7 +426,7 @@ public sealed partial class VprocService
         }
     }
 
-    private static async Task CopyInputAsync(IcsStream client, IcsStream remote, CancellationToken ct)
+    private static async Task CopyInputAsync(Func<Memory<byte>, CancellationToken, ValueTask<int>> read, IcsStream remote, CancellationToken ct)
     {
         // An ICS stream frame's worth: one read, one write per frame.
         var buffer = ArrayPool<byte>.Shared.Rent(IcsStream.ChunkSize);
@@ -361,7 +434,7 @@ public sealed partial class VprocService
         {
             while (true)
             {
-                var n = await client.ReadAsync(buffer, ct).ConfigureAwait(false);
+                var n = await read(buffer, ct).ConfigureAwait(false);
                 if (n == 0)
                 {
                     await remote.CompleteWritesAsync(ct).ConfigureAwait(false);
@@ -377,15 +450,8 @@ public sealed partial class VprocService
     }
 
     // Tells the client why nothing runs, as an exit it can return.
-    private static async Task RefuseAsync(IcsStream stream, string message, int code)
-    {
-        await TryAsync(async () =>
-        {
-            await OutputFrames.WriteAsync(stream, OutputKind.Message, OutputFrames.Text(message)).ConfigureAwait(false);
-            await OutputFrames.WriteAsync(stream, OutputKind.Exit, OutputFrames.Json(new ExitInfo(code, 0, message), VprocJson.Default.ExitInfo)).ConfigureAwait(false);
-            await stream.CompleteWritesAsync().ConfigureAwait(false);
-        }).ConfigureAwait(false);
-    }
+    private static Task RefuseAsync(IcsStream stream, string message, int code) =>
+        FinishClientAsync(stream, message, new ExitInfo(code, 0, message));
 
     private static async Task TryAsync(Func<Task> action)
     {

@@ -13,6 +13,7 @@ namespace Ssi.Vproc.Wire;
 /// <param name="Cols">Terminal columns (with <paramref name="Tty"/>).</param>
 /// <param name="Detach">Start in the background and return its cluster PID.</param>
 /// <param name="Group">Join this cluster process group (a job started from inside another job); null: a new group.</param>
+/// <param name="Stdio">Descriptors the origin may take over from the caller (1 stdin, 2 stdout, 4 stderr): it answers with a Taken frame before any other.</param>
 public sealed record RunRequest(
     IReadOnlyList<string> Argv,
     IReadOnlyDictionary<string, string> Environment,
@@ -23,7 +24,21 @@ public sealed record RunRequest(
     ushort Rows,
     ushort Cols,
     bool Detach,
-    int? Group);
+    int? Group,
+    byte Stdio = 0);
+
+/// <summary>The bits of <see cref="RunRequest.Stdio"/> and of the Taken frame.</summary>
+public static class StdioBits
+{
+    /// <summary>Descriptor 0.</summary>
+    public const byte Stdin = 1;
+
+    /// <summary>Descriptor 1.</summary>
+    public const byte Stdout = 2;
+
+    /// <summary>Descriptor 2.</summary>
+    public const byte Stderr = 4;
+}
 
 /// <summary>Origin → target node: start the process here with the caller's identity.</summary>
 public sealed record ExecRequest(

@@ -18,6 +18,8 @@ public enum OutputKind : byte
     Exit = 4,
     /// <summary>UTF-8 message for the person at the client (why it could not start, a warning).</summary>
     Message = 5,
+    /// <summary>One byte: which of the descriptors the client offered the origin took (<see cref="RunRequest.Stdio"/> bits); before Started, only after an offer.</summary>
+    Taken = 6,
 }
 
 /// <summary>

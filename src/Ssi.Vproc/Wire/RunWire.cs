@@ -36,7 +36,8 @@ public static class RunWire
             .Append(",\"rows\":").Append(run.Rows.ToString(CultureInfo.InvariantCulture))
             .Append(",\"cols\":").Append(run.Cols.ToString(CultureInfo.InvariantCulture))
             .Append(",\"detach\":").Append(Bool(run.Detach))
-            .Append(",\"group\":").Append(Nullable(run.Group)).Append('}');
+            .Append(",\"group\":").Append(Nullable(run.Group))
+            .Append(",\"stdio\":").Append(run.Stdio.ToString(CultureInfo.InvariantCulture)).Append('}');
         // Only ASCII was written: every other character is escaped.
         return Encoding.ASCII.GetBytes(json.ToString());
     }
