@@ -300,7 +300,9 @@ public sealed partial class ClusterMembership
         {
             if (!IsMaster || _raft is not { } raft)
                 continue;
-            var decision = _replica.Read(s => VoterPolicy.Decide(s.Members, LocalNode, _options.MaxVoters));
+            var seats = raft.Cluster.Members.Select(m => m.EndPoint).ToHashSet();
+            var decision = _replica.Read(s => VoterPolicy.Decide(s.Members, LocalNode, _options.MaxVoters,
+                s.Members.Where(m => IPEndPoint.TryParse(m.RaftAddress, out var a) && seats.Contains(a)).Select(m => m.Number).ToHashSet()));
             if (decision is null)
                 continue;
             try
@@ -321,11 +323,18 @@ public sealed partial class ClusterMembership
         var address = IPEndPoint.Parse(node.RaftAddress);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Stopping);
         cts.CancelAfter(TimeSpan.FromSeconds(15));
+        if (decision.Change == VoterChange.Demote)
+        {
+            _log.LogWarning("node {Node}: voter node {Target} has no seat in the Raft group; making it a member until it is promoted again", LocalNode, node.Number);
+            await CommitAsync(new MembershipCommand(CommandKind.SetVoter, DateTimeOffset.UtcNow, node.Number, Voter: false), cts.Token).ConfigureAwait(false);
+            return;
+        }
         if (decision.Change == VoterChange.Remove)
         {
             _log.LogInformation("node {Node}: removing dead voter node {Target} from the Raft group", LocalNode, node.Number);
-            if (raft.Cluster.Members.Any(m => Equals(m.EndPoint, address)))
-                await raft.Cluster.RemoveMemberAsync(address, cts.Token).ConfigureAwait(false);
+            if (raft.Cluster.Members.Any(m => Equals(m.EndPoint, address))
+                && !await raft.Cluster.RemoveMemberAsync(address, cts.Token).ConfigureAwait(false))
+                throw new SsiException(Status.Unavailable, $"the Raft group did not remove node {node.Number}");
             await CommitAsync(new MembershipCommand(CommandKind.SetVoter, DateTimeOffset.UtcNow, node.Number, Voter: false), cts.Token).ConfigureAwait(false);
             return;
         }

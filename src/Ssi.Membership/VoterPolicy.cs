@@ -9,6 +9,8 @@ internal enum VoterChange
     Remove,
     /// <summary>Make a healthy member a voter.</summary>
     Promote,
+    /// <summary>Mark a voter that the Raft configuration no longer holds as a member, so that it can be promoted afresh.</summary>
+    Demote,
 }
 
 /// <summary>One step of voter-set repair.</summary>
@@ -37,12 +39,24 @@ internal static class VoterPolicy
     /// <param name="members">All members.</param>
     /// <param name="master">The master's number (never removed).</param>
     /// <param name="maxVoters">Configured upper bound.</param>
-    public static VoterDecision? Decide(IEnumerable<MemberRecord> members, int master, int maxVoters)
+    /// <param name="seated">The members in the master's Raft configuration.</param>
+    public static VoterDecision? Decide(IEnumerable<MemberRecord> members, int master, int maxVoters, IReadOnlySet<int> seated)
     {
         var all = members.ToList();
+
+        // A voter change takes two commits, Raft's and the member list's; a master that loses leadership
+        // between them leaves the two disagreeing. A voter without a Raft seat hears no leader and never
+        // has quorum, and nothing else would notice once it is UP again: settle such seats first.
+        if (all.FirstOrDefault(m => m.IsVoter && m.Number != master && !seated.Contains(m.Number)) is { } unseated)
+            return new VoterDecision(VoterChange.Demote, unseated);
+        if (all.FirstOrDefault(m => !m.IsVoter && m.State == NodeState.Down && m.Number != master && seated.Contains(m.Number)) is { } deadSeat)
+            return new VoterDecision(VoterChange.Remove, deadSeat);
+
         var voters = all.Where(m => m.IsVoter).ToList();
         var dead = voters.Where(m => m.State == NodeState.Down && m.Number != master).OrderBy(m => m.Number).ToList();
-        var spares = all.Where(m => !m.IsVoter && m.State == NodeState.Up).OrderBy(m => m.Number).ToList();
+        // A member that already holds a seat goes first: promoting it only completes the member list.
+        var spares = all.Where(m => !m.IsVoter && m.State == NodeState.Up)
+            .OrderBy(m => seated.Contains(m.Number) ? 0 : 1).ThenBy(m => m.Number).ToList();
         var target = TargetVoters(all.Count(m => m.State != NodeState.Down), maxVoters);
 
         // A dead voter goes when someone can take its seat, or when dropping the dead seats lets the
