@@ -88,6 +88,9 @@ public sealed partial class ClusterMembership : IAsyncDisposable
     /// <summary>True when this node votes in the Raft group.</summary>
     public bool IsVoter => _raft is not null;
 
+    /// <summary>This node's seat in the Raft group, when it votes (tests use it to break the voter set on purpose).</summary>
+    internal RaftVoter? Raft => _raft;
+
     /// <summary>The epoch of the membership state this node has applied.</summary>
     public long Epoch => _replica.Epoch;
 

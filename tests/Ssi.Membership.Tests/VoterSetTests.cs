@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using Ssi.Membership.Tests.Infrastructure;
 using Ssi.Protocol;
 using Xunit.Abstractions;
@@ -77,6 +78,26 @@ public sealed class VoterSetTests(ITestOutputHelper output)
                 && !victim.M.IsVoter && victim.M.HasQuorum,
             TimeSpan.FromSeconds(20), "old voter back as a member");
         Assert.Equal(number, victim.M.LocalNode);
+    }
+
+    [Fact]
+    public async Task A_voter_the_Raft_group_dropped_behind_the_member_list_gets_its_seat_back()
+    {
+        await using var cluster = new TestCluster(output);
+        await cluster.FormAsync(5);
+        var master = cluster.MasterNode();
+        var victim = cluster.Running.First(n => n.M.IsVoter && !n.M.IsMaster);
+        var number = victim.M.LocalNode;
+
+        // What a removal cut short leaves behind (the Raft change committed, leadership lost before the
+        // member list followed, the node back UP meanwhile): an UP voter that the Raft group left out.
+        Assert.True(await master.M.Raft!.Cluster.RemoveMemberAsync(new IPEndPoint(IPAddress.Loopback, victim.RaftPort)));
+        await cluster.WaitAsync(() => !victim.M.HasQuorum, TimeSpan.FromSeconds(10), $"node {number} without a leader");
+
+        var took = await cluster.WaitAsync(() => cluster.Running.All(n => n.M.HasQuorum && n.M.Master > 0
+                && n.M.GetClusterInfo().Voters == 5 && n.M.GetNode(number)?.State == NodeState.Up),
+            TimeSpan.FromSeconds(20), $"node {number} back in a working voter set");
+        cluster.Log($"voter set repaired after {took.TotalMilliseconds:F0} ms\n{cluster.Dump()}");
     }
 
     [Fact]
