@@ -55,7 +55,7 @@ internal sealed class CallerStdio : IDisposable
             return None;
         try
         {
-            if (!RunsAs(pidfd, uid))
+            if (peer.Pid is not { } pid || !RunsAs(pidfd, pid, uid))
                 return None;
             return new CallerStdio(
                 (offered & StdioBits.Stdin) != 0 ? TakeOne(pidfd, descriptors.Stdin, LibC.O_RDONLY) : null,
@@ -69,18 +69,15 @@ internal sealed class CallerStdio : IDisposable
     }
 
     // The caller still runs with the connection's uid as every one of its ids (a set-uid
-    // program it went on to exec keeps its descriptors to itself), and has not exited since.
-    private static unsafe bool RunsAs(int pidfd, uint uid)
+    // program it went on to exec keeps its descriptors to itself), and has not exited since:
+    // then /proc/PID was the pidfd's process, not a later one that reused the pid.
+    private static unsafe bool RunsAs(int pidfd, int pid, uint uid)
     {
         try
         {
-            var pid = Field(File.ReadAllLines($"/proc/self/fdinfo/{pidfd}"), "Pid:");
-            if (pid is not [var p] || p <= 0)
-                return false;
-            var ids = Field(File.ReadAllLines($"/proc/{p}/status"), "Uid:");
+            var ids = Field(File.ReadAllLines($"/proc/{pid}/status"), "Uid:");
             if (ids is null || (uid != 0 && ids.Any(id => id != uid)))
                 return false;
-            // Still the same process: a pid reused after the caller's exit would fail here.
             return LibC.PidfdSendSignal(pidfd, 0, null, 0) == 0;
         }
         catch (IOException)

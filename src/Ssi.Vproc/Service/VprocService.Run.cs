@@ -308,8 +308,7 @@ public sealed partial class VprocService
         }
         await using (remote.ConfigureAwait(false))
         {
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            using var stopInput = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+            using var stopInput = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var upstream = Task.Run(() => stdio.Input is { } input
                 ? CopyInputAsync(input.ReadAsync, remote, stopInput.Token)
                 : CopyInputAsync(client.ReadAsync, remote, stopInput.Token), CancellationToken.None);
@@ -321,7 +320,7 @@ public sealed partial class VprocService
                 await TryAsync(() => upstream).ConfigureAwait(false);
                 stdio.Dispose();
             }
-            var outcome = await CopyOutputAsync(remote, client, cpid, stdio, ReleaseStdioAsync, stop.Token).ConfigureAwait(false);
+            var outcome = await CopyOutputAsync(remote, client, cpid, stdio, ReleaseStdioAsync, ct).ConfigureAwait(false);
             await ReleaseStdioAsync().ConfigureAwait(false);
             switch (outcome)
             {
@@ -343,7 +342,6 @@ public sealed partial class VprocService
                     await FinishClientAsync(client, $"ssi: cluster process {cpid}: {reason}", exit).ConfigureAwait(false);
                     break;
             }
-            await stop.CancelAsync().ConfigureAwait(false);
         }
     }
 
