@@ -9,15 +9,19 @@ public class InitShimTests
 {
     private static readonly InitShim s_shim = InitShim.Locate();
 
-    /// <summary>Runs <paramref name="argv"/> as the shim's arguments in a new PID namespace; returns its status, stdout and stderr.</summary>
-    private static async Task<(int Code, string Out, string Err)> RunAsync(IReadOnlyList<string> argv, Func<ProcessHandle, Task>? meanwhile = null)
+    /// <summary>
+    /// Runs <paramref name="argv"/> as the shim's arguments in a new PID namespace, spawned with
+    /// them (cold) or handed to a shim that was waiting (<paramref name="warm"/>, ssi-init --await);
+    /// returns its status, stdout and stderr.
+    /// </summary>
+    private static async Task<(int Code, string Out, string Err)> RunAsync(bool warm, IReadOnlyList<string> argv, Func<ProcessHandle, Task>? meanwhile = null)
     {
         var (outRead, outWrite) = Pipes.Create();
         var (errRead, errWrite) = Pipes.Create();
-        using var handle = await Spawn.StartAsync(new SpawnOptions
+        using var handle = warm ? await HandAsync(argv, outWrite, errWrite) : await Spawn.StartAsync(new SpawnOptions
         {
             Arguments = [s_shim.Path, .. argv],
-            Environment = ["PATH=/usr/bin:/bin"],
+            Environment = s_environment,
             Stdout = outWrite,
             Stderr = errWrite,
             NewPidNamespace = true,
@@ -34,6 +38,22 @@ public class InitShimTests
         return (status.Code, texts[0], texts[1]);
     }
 
+    private static readonly string[] s_environment = ["PATH=/usr/bin:/bin"];
+
+    private static async Task<ProcessHandle> HandAsync(IReadOnlyList<string> argv, int stdout, int stderr)
+    {
+        using var warm = await WarmShim.StartAsync(s_shim);
+        var stdin = LibC.Open("/dev/null", LibC.O_RDONLY | LibC.O_CLOEXEC);
+        try
+        {
+            return warm.Hand(WarmShim.Encode(s_environment, argv), [stdin, stdout, stderr]) ?? throw new IOException("the waiting shim did not take the job");
+        }
+        finally
+        {
+            Syscall.Close(stdin);
+        }
+    }
+
     private static async Task<string> ReadAllAsync(AsyncFd fd)
     {
         var buffer = new byte[4096];
@@ -44,11 +64,13 @@ public class InitShimTests
         return text.ToString();
     }
 
-    [Fact]
-    public async Task The_program_runs_as_pid_2_in_a_process_group_of_its_own_and_its_exit_code_is_the_shims()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_program_runs_as_pid_2_in_a_process_group_of_its_own_and_its_exit_code_is_the_shims(bool warm)
     {
         var groups = new List<(int Pid, int Group)>();
-        var (code, output, _) = await RunAsync(["--", "sh", "-c", "echo $$; sleep 1; exit 42"], async handle =>
+        var (code, output, _) = await RunAsync(warm, ["--", "sh", "-c", "echo $$; sleep 1; exit 42"], async handle =>
         {
             await Task.Delay(300);
             foreach (var pid in new[] { handle.Pid }.Concat(ProcFs.Children(handle.Pid)))
@@ -62,8 +84,10 @@ public class InitShimTests
         Assert.All(groups, g => Assert.Equal(g.Pid, g.Group));
     }
 
-    [Fact]
-    public async Task The_program_is_born_in_the_job_cgroup_which_is_made_if_missing_and_the_shim_stays_out()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_program_is_born_in_the_job_cgroup_which_is_made_if_missing_and_the_shim_stays_out(bool warm)
     {
         var mount = Cgroup2.FindMount();
         Assert.NotNull(mount);
@@ -73,7 +97,7 @@ public class InitShimTests
         {
             int[] members = [];
             var shimPid = 0;
-            var (code, output, _) = await RunAsync([$"--cgroup={cgroup}", "--", "sh", "-c", "sleep 30 & cat /proc/self/cgroup; sleep 1; kill $!"], async handle =>
+            var (code, output, _) = await RunAsync(warm, [$"--cgroup={cgroup}", "--", "sh", "-c", "sleep 30 & cat /proc/self/cgroup; sleep 1; kill $!"], async handle =>
             {
                 shimPid = handle.Pid;
                 await Task.Delay(500);
@@ -91,18 +115,22 @@ public class InitShimTests
         }
     }
 
-    [Fact]
-    public async Task A_signal_death_becomes_128_plus_the_signal()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_signal_death_becomes_128_plus_the_signal(bool warm)
     {
-        var (code, _, _) = await RunAsync(["--", "sh", "-c", "kill -TERM $$; sleep 5"]);
+        var (code, _, _) = await RunAsync(warm, ["--", "sh", "-c", "kill -TERM $$; sleep 5"]);
 
         Assert.Equal(128 + LibC.SIGTERM, code);
     }
 
-    [Fact]
-    public async Task It_takes_on_the_callers_uid_gid_and_groups()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task It_takes_on_the_callers_uid_gid_and_groups(bool warm)
     {
-        var (code, output, _) = await RunAsync(["--as=65534:65534:65534,100", "--", "id"]);
+        var (code, output, _) = await RunAsync(warm, ["--as=65534:65534:65534,100", "--", "id"]);
 
         Assert.Equal(0, code);
         Assert.StartsWith("uid=65534", output);
@@ -111,15 +139,17 @@ public class InitShimTests
         Assert.Contains("100", output[output.IndexOf("groups=", StringComparison.Ordinal)..]);
     }
 
-    [Fact]
-    public async Task A_signal_to_the_shim_reaches_the_programs_whole_group()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_signal_to_the_shim_reaches_the_programs_whole_group(bool warm)
     {
         // The shell and its background subshell both trap TERM; the subshell says when it is ready.
         var ready = Path.Combine(Path.GetTempPath(), $"ssi-init-{Guid.NewGuid():N}");
         var script = $"(trap 'echo child-got; exit 0' TERM; sleep 30 & touch {ready}; wait) & trap 'wait; echo parent-got; exit 7' TERM; sleep 30 & wait";
         try
         {
-            var (code, output, _) = await RunAsync(["--", "sh", "-c", script], async handle =>
+            var (code, output, _) = await RunAsync(warm, ["--", "sh", "-c", script], async handle =>
             {
                 while (!File.Exists(ready))
                     await Task.Delay(20);
@@ -136,11 +166,13 @@ public class InitShimTests
         }
     }
 
-    [Fact]
-    public async Task Orphans_are_reaped()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Orphans_are_reaped(bool warm)
     {
         var zombies = -1;
-        var (code, _, _) = await RunAsync(["--", "sh", "-c", "(sleep 0.1 &); sleep 3"], async handle =>
+        var (code, _, _) = await RunAsync(warm, ["--", "sh", "-c", "(sleep 0.1 &); sleep 3"], async handle =>
         {
             // The subshell exits at once, so sleep 0.1 is the shim's; once it ended, it must be gone.
             await Task.Delay(1500);
@@ -151,13 +183,15 @@ public class InitShimTests
         Assert.Equal(0, zombies);
     }
 
-    [Fact]
-    public async Task A_missing_program_is_127_and_bad_arguments_126_with_a_message()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_missing_program_is_127_and_bad_arguments_126_with_a_message(bool warm)
     {
-        var missing = await RunAsync(["--", "no-such-program-here"]);
-        var badIds = await RunAsync(["--as=nobody:0:", "--", "true"]);
-        var noProgram = await RunAsync(["--"]);
-        var unknown = await RunAsync(["--frobnicate", "--", "true"]);
+        var missing = await RunAsync(warm, ["--", "no-such-program-here"]);
+        var badIds = await RunAsync(warm, ["--as=nobody:0:", "--", "true"]);
+        var noProgram = await RunAsync(warm, ["--"]);
+        var unknown = await RunAsync(warm, ["--frobnicate", "--", "true"]);
 
         Assert.Equal(127, missing.Code);
         Assert.Contains("no-such-program-here", missing.Err);
@@ -169,8 +203,10 @@ public class InitShimTests
         Assert.Contains("--frobnicate", unknown.Err);
     }
 
-    [Fact]
-    public async Task A_file_without_an_interpreter_line_runs_with_sh_as_execvp_would()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_file_without_an_interpreter_line_runs_with_sh_as_execvp_would(bool warm)
     {
         var directory = Directory.CreateTempSubdirectory("ssi-init-test-");
         try
@@ -179,7 +215,7 @@ public class InitShimTests
             File.WriteAllText(script, "echo ran with \"$@\"\nexit 3\n");
             File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-            var (code, output, _) = await RunAsync(["--", script, "a b", "c"]);
+            var (code, output, _) = await RunAsync(warm, ["--", script, "a b", "c"]);
 
             Assert.Equal(3, code);
             Assert.Equal("ran with a b c", output.Trim());

@@ -8,6 +8,7 @@ namespace Ssi.Vproc.Jobs;
 /// that group, reaps orphans and exits with the program's status (128+N for signal N). A PID-namespace init ignores
 /// signals it has no handler for, hence the shim. When the program ends, PID 1 ends and the
 /// kernel kills whatever else remains in the namespace: a job lives as long as its program.
+/// Usually a shim started ahead of need takes the job (<see cref="ShimLauncher"/>).
 /// </summary>
 internal sealed record InitShim(string Path)
 {
@@ -21,13 +22,26 @@ internal sealed record InitShim(string Path)
     }
 
     /// <summary>The argv that starts <paramref name="argv"/> in <paramref name="cgroup"/> as <paramref name="uid"/>/<paramref name="gid"/> under the shim.</summary>
-    public IReadOnlyList<string> Wrap(IReadOnlyList<string> argv, string? cgroup, uint uid, uint gid, IReadOnlyList<uint> groups, uint daemonUid)
+    public IReadOnlyList<string> Wrap(IReadOnlyList<string> argv, string? cgroup, uint uid, uint gid, IReadOnlyList<uint> groups, uint daemonUid) =>
+        [Path, .. Options(argv, cgroup, uid, gid, groups, daemonUid, null, null)];
+
+    /// <summary>
+    /// The shim's arguments after its name: options, <c>--</c>, the program's argv. A directory
+    /// and a terminal are options only for a shim that was started ahead of the job (posix_spawn
+    /// does them otherwise).
+    /// </summary>
+    public static List<string> Options(IReadOnlyList<string> argv, string? cgroup, uint uid, uint gid, IReadOnlyList<uint> groups,
+        uint daemonUid, string? workingDirectory, string? terminal)
     {
-        var list = new List<string>(argv.Count + 4) { Path };
+        var list = new List<string>(argv.Count + 5);
         if (cgroup is not null)
             list.Add("--cgroup=" + cgroup);
         if (uid != daemonUid || gid != 0 || uid != 0)
             list.Add($"--as={uid}:{gid}:{string.Join(',', groups)}");
+        if (workingDirectory is not null)
+            list.Add("--cwd=" + workingDirectory);
+        if (terminal is not null)
+            list.Add("--tty=" + terminal);
         list.Add("--");
         list.AddRange(argv);
         return list;

@@ -69,7 +69,7 @@ internal sealed partial class Job
     public bool IsAttached => Volatile.Read(ref _sink) is not null;
 
     /// <summary>Starts the program of <paramref name="request"/>; the caller handles errors (not found, cannot run).</summary>
-    public static async Task<Job> StartAsync(ExecRequest request, int node, InitShim shim, CgroupTree cgroups, string socket, List<string> warnings)
+    public static async Task<Job> StartAsync(ExecRequest request, int node, ShimLauncher launcher, CgroupTree cgroups, string socket, List<string> warnings)
     {
         var cpid = new ClusterPid(request.Cpid);
         var env = JobEnvironment.Build(request.Environment, request.Uid == 0, cpid, request.Group, node, socket);
@@ -84,7 +84,7 @@ internal sealed partial class Job
         var cgroup = cgroups.Job(cpid);
         // Made before the start: the program is born in it (see Shim/ssi-init.c), never moved.
         cgroup.Make();
-        var argv = shim.Wrap(request.Argv, cgroup.Path, request.Uid, request.Gid, request.Groups, LibC.GetUid());
+        var job = new ShimJob(request.Argv, env, cwd, cgroup.Path, request.Uid, request.Gid, request.Groups);
 
         int stdinRead = -1, stdinWrite = -1, outRead = -1, outWrite = -1, errRead = -1, errWrite = -1, master = -1;
         try
@@ -93,7 +93,7 @@ internal sealed partial class Job
             if (request.Tty)
             {
                 (master, var slave) = Pipes.OpenPty(request.Rows, request.Cols);
-                handle = await Spawn.StartAsync(new SpawnOptions { Arguments = argv, Environment = env, WorkingDirectory = cwd, Terminal = slave, NewPidNamespace = true });
+                handle = await launcher.StartAsync(job with { Terminal = slave }).ConfigureAwait(false);
             }
             else
             {
@@ -101,11 +101,7 @@ internal sealed partial class Job
                     (stdinRead, stdinWrite) = Pipes.Create();
                 (outRead, outWrite) = Pipes.Create();
                 (errRead, errWrite) = Pipes.Create();
-                handle = await Spawn.StartAsync(new SpawnOptions
-                {
-                    Arguments = argv, Environment = env, WorkingDirectory = cwd,
-                    Stdin = stdinRead, Stdout = outWrite, Stderr = errWrite, NewPidNamespace = true,
-                });
+                handle = await launcher.StartAsync(job with { Stdin = stdinRead, Stdout = outWrite, Stderr = errWrite }).ConfigureAwait(false);
                 Pipes.Close(ref stdinRead);
                 Pipes.Close(ref outWrite);
                 Pipes.Close(ref errWrite);
@@ -121,15 +117,15 @@ internal sealed partial class Job
                 stdin = new AsyncFd(stdinWrite);
                 stdinWrite = -1;
             }
-            var job = new Job(request, node, handle, cgroup, stdin, master);
+            var started = new Job(request, node, handle, cgroup, stdin, master);
             if (request.Detach)
-                job._gate.TrySetResult();
+                started._gate.TrySetResult();
             var pumps = request.Tty
-                ? [job.PumpAsync(new AsyncFd(LibC.Dup(master)), OutputKind.Stdout)]
-                : new[] { job.PumpAsync(new AsyncFd(outRead), OutputKind.Stdout), job.PumpAsync(new AsyncFd(errRead), OutputKind.Stderr) };
+                ? [started.PumpAsync(new AsyncFd(LibC.Dup(master)), OutputKind.Stdout)]
+                : new[] { started.PumpAsync(new AsyncFd(outRead), OutputKind.Stdout), started.PumpAsync(new AsyncFd(errRead), OutputKind.Stderr) };
             outRead = errRead = -1;
-            _ = job.WatchAsync(pumps);
-            return job;
+            _ = started.WatchAsync(pumps);
+            return started;
         }
         catch
         {

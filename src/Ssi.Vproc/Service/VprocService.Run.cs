@@ -155,7 +155,7 @@ public sealed partial class VprocService
         Job job;
         try
         {
-            job = await Job.StartAsync(exec, LocalNode, _shim!, _cgroups!, _options.Socket, warnings).ConfigureAwait(false);
+            job = await Job.StartAsync(exec, LocalNode, _launcher!, _cgroups!, _options.Socket, warnings).ConfigureAwait(false);
         }
         catch (Exception e) when (e is FileNotFoundException or IOException or UnauthorizedAccessException)
         {

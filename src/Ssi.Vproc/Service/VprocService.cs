@@ -27,7 +27,7 @@ public sealed partial class VprocService : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private ClusterPidAllocator? _pids;
     private CgroupTree? _cgroups;
-    private InitShim? _shim;
+    private ShimLauncher? _launcher;
     private IDisposable? _nodeDown;
     private string? _unavailable;
 
@@ -75,7 +75,7 @@ public sealed partial class VprocService : IAsyncDisposable
             throw new SsiException(Status.NotFormed, "vproc starts once the node has joined the cluster");
         try
         {
-            _shim = InitShim.Locate();
+            _launcher = new ShimLauncher(InitShim.Locate());
             _cgroups = CgroupTree.Open(_options.ClusterName, _options.NodeName);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -147,6 +147,7 @@ public sealed partial class VprocService : IAsyncDisposable
     {
         _nodeDown?.Dispose();
         await _stopping.CancelAsync().ConfigureAwait(false);
+        _launcher?.Dispose();
         if (_cgroups is not null)
             await _cgroups.RemoveAsync().ConfigureAwait(false);
     }
