@@ -15,6 +15,17 @@ internal static class ProcFs
     private static Dictionary<uint, string>? s_users;
     private static DateTime s_usersRead;
 
+    /// <summary>
+    /// A small /proc file (up to 4 KiB) in one read, on a run's path: File.ReadAllText adds a
+    /// lock, a stat and more reads.
+    /// </summary>
+    public static string ReadSmall(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        Span<byte> buffer = stackalloc byte[4096];
+        return Encoding.ASCII.GetString(buffer[..RandomAccess.Read(handle, buffer, 0)]);
+    }
+
     /// <summary>The process, or null when it is gone.</summary>
     public static ProcSample? Sample(int pid, double? uptimeSeconds = null)
     {

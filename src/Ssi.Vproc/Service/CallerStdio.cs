@@ -75,7 +75,7 @@ internal sealed class CallerStdio : IDisposable
     {
         try
         {
-            var ids = Field(File.ReadAllLines($"/proc/{pid}/status"), "Uid:");
+            var ids = Field(Jobs.ProcFs.ReadSmall($"/proc/{pid}/status").Split('\n'), "Uid:");
             if (ids is null || (uid != 0 && ids.Any(id => id != uid)))
                 return false;
             return LibC.PidfdSendSignal(pidfd, 0, null, 0) == 0;
