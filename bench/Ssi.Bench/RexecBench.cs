@@ -81,7 +81,7 @@ internal static class RexecBench
         report.Row("`ssi ps`, 3 nodes, 9 cluster processes", Report.Us(ps3.P50), Report.Us(ps3.P99), ps3.Count.ToString(CultureInfo.InvariantCulture), "", "");
         report.Row("`ssi ps`, 8 nodes, 8 cluster processes", Report.Us(ps8.P50), Report.Us(ps8.P99), ps8.Count.ToString(CultureInfo.InvariantCulture), $"{ps8.P50 / ps3.P50:0.00}x 3 nodes", "");
         report.Note($"Every figure is a fresh process started by bash inside node 1's namespaces, timed with $EPOCHREALTIME, the first four rows interleaved (one of each per round); ssi is the NativeAOT CLI; {WarmUps} runs on each node before the timed ones (a fresh box's daemons settle after 300-500).");
-        report.Note("ssi run's path: CLI → node 1's ssid (origin: cluster PID, record) → ICS → node 2's ssid → posix_spawn into a new PID namespace → ssi-init (PID 1) → clone3 into the job cgroup → the program; output back the same way.");
+        report.Note("ssi run's path: CLI → node 1's ssid (origin: cluster PID, record) → ICS → node 2's ssid → the ssi-init it started ahead of need (PID 1 of a fresh PID namespace, waiting on a socket) → clone3 into the job cgroup → the program; output back the same way.");
         report.Note($"Throughput: node 1's ssid reads and writes ssi run's own pipes (it takes them over for a job on another node), so the bytes cross one ICS hop (origin → target) each way; each figure is the median of {ThroughputRuns} passes after a warm-up pass of 128 MiB.");
         report.Note($"Machine load average (1 min) {loadBefore} before, {File.ReadAllText("/proc/loadavg").Split(' ')[0]} after, on {Environment.ProcessorCount} cores shared with other work: latencies are inflated accordingly.");
     }
