@@ -12,6 +12,10 @@ internal static unsafe partial class Native
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint GetEuid();
 
+    // The runtime's own shim (linked into the executable) returns libc's environ: C# cannot import a variable.
+    [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_GetEnviron")]
+    public static partial byte** Environ();
+
     [LibraryImport("libc", EntryPoint = "pipe2", SetLastError = true)]
     public static partial int Pipe2(int[] fds, int flags);
 
