@@ -23,15 +23,15 @@ internal sealed record InitShim(string Path)
 
     /// <summary>The argv that starts <paramref name="argv"/> in <paramref name="cgroup"/> as <paramref name="uid"/>/<paramref name="gid"/> under the shim.</summary>
     public IReadOnlyList<string> Wrap(IReadOnlyList<string> argv, string? cgroup, uint uid, uint gid, IReadOnlyList<uint> groups, uint daemonUid) =>
-        [Path, .. Options(argv, cgroup, uid, gid, groups, daemonUid, null, null)];
+        [Path, .. Options(argv, cgroup, uid, gid, groups, daemonUid, null, controllingTerminal: false)];
 
     /// <summary>
     /// The shim's arguments after its name: options, <c>--</c>, the program's argv. A directory
-    /// and a terminal are options only for a shim that was started ahead of the job (posix_spawn
-    /// does them otherwise).
+    /// and a controlling terminal (stdin) are options only for a shim that was started ahead of
+    /// the job (posix_spawn does them otherwise).
     /// </summary>
     public static List<string> Options(IReadOnlyList<string> argv, string? cgroup, uint uid, uint gid, IReadOnlyList<uint> groups,
-        uint daemonUid, string? workingDirectory, string? terminal)
+        uint daemonUid, string? workingDirectory, bool controllingTerminal)
     {
         var list = new List<string>(argv.Count + 5);
         if (cgroup is not null)
@@ -40,8 +40,8 @@ internal sealed record InitShim(string Path)
             list.Add($"--as={uid}:{gid}:{string.Join(',', groups)}");
         if (workingDirectory is not null)
             list.Add("--cwd=" + workingDirectory);
-        if (terminal is not null)
-            list.Add("--tty=" + terminal);
+        if (controllingTerminal)
+            list.Add("--tty");
         list.Add("--");
         list.AddRange(argv);
         return list;

@@ -75,9 +75,14 @@ internal sealed class ShimLauncher : IDisposable
         try
         {
             ProcessHandle? handle;
-            if (job.Terminal is not null)
+            if (job.Terminal is { } terminal)
             {
-                handle = warm.Hand(message, []);
+                // The slave goes as the job's 0-2: in flight it stays open, so the master, read
+                // from the moment this returns, never sees it closed before the shim has it.
+                stdin = LibC.Open(terminal, LibC.O_RDWR | LibC.O_NOCTTY | LibC.O_CLOEXEC);
+                if (stdin < 0)
+                    throw new IOException($"cannot open the job's terminal {terminal}: errno {LibC.Errno}");
+                handle = warm.Hand(message, [stdin, stdin, stdin]);
             }
             else
             {
@@ -92,6 +97,11 @@ internal sealed class ShimLauncher : IDisposable
             if (handle is null)
                 warm.Dispose();
             return handle;
+        }
+        catch (IOException)
+        {
+            Keep(warm);
+            throw;
         }
         finally
         {

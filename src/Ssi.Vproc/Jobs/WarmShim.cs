@@ -63,7 +63,7 @@ internal sealed class WarmShim : IDisposable
     /// </summary>
     public static byte[]? Message(ShimJob job, uint daemonUid)
     {
-        var options = InitShim.Options(job.Argv, job.Cgroup, job.Uid, job.Gid, job.Groups, daemonUid, job.WorkingDirectory, job.Terminal);
+        var options = InitShim.Options(job.Argv, job.Cgroup, job.Uid, job.Gid, job.Groups, daemonUid, job.WorkingDirectory, job.Terminal is not null);
         if (job.Environment.Concat(options).Any(s => s.Contains('\0', StringComparison.Ordinal)))
             return null;
         var message = Encode(job.Environment, options);
@@ -85,12 +85,14 @@ internal sealed class WarmShim : IDisposable
     }
 
     /// <summary>
-    /// Hands the job over with its stdio (<paramref name="stdio"/>: 0, 1 and 2, or none for a
-    /// terminal); the handle is then the job's. Null when the shim did not take it (it died
+    /// Hands the job over with its stdio (<paramref name="stdio"/>: 0, 1 and 2); the handle is
+    /// then the job's. Null when the shim did not take it (it died
     /// meanwhile): this one is then spent.
     /// </summary>
     public unsafe ProcessHandle? Hand(byte[] message, ReadOnlySpan<int> stdio)
     {
+        if (stdio.Length != 3)
+            throw new ArgumentException("a job has three stdio descriptors", nameof(stdio));
         var rights = stackalloc byte[16 + 3 * sizeof(int)];
         var rightsHeader = (LibC.ControlMessageHeader*)rights;
         rightsHeader->Length = (nuint)(16 + stdio.Length * sizeof(int));
@@ -105,8 +107,8 @@ internal sealed class WarmShim : IDisposable
             {
                 Vectors = &vector,
                 VectorCount = 1,
-                Control = stdio.Length > 0 ? rights : null,
-                ControlLength = stdio.Length > 0 ? rightsHeader->Length : 0,
+                Control = rights,
+                ControlLength = rightsHeader->Length,
             };
             nint sent;
             while ((sent = LibC.SendMsg(_control, &header, LibC.MSG_NOSIGNAL)) < 0 && LibC.Errno == LibC.EINTR)

@@ -1,7 +1,7 @@
 /*
  * ssi-init: PID 1 of a cluster job's PID namespace.
  *
- *   ssi-init [--cgroup=DIR] [--as=UID:GID:GROUPS] [--cwd=DIR] [--tty=PATH] -- PROGRAM ARGS...
+ *   ssi-init [--cgroup=DIR] [--as=UID:GID:GROUPS] [--cwd=DIR] [--tty] -- PROGRAM ARGS...
  *   ssi-init --await
  *
  * Starts PROGRAM (searched in PATH, like execvp) in a process group of its own (the
@@ -21,8 +21,9 @@
  * of a fresh namespace and leader of a fresh session, with fd 0 a SOCK_SEQPACKET socket and
  * fds 1-2 /dev/null. It waits for one message: the job's environment (KEY=VALUE strings, an
  * empty string after the last), then the arguments above from the options on; with SCM_RIGHTS,
- * the job's stdin, stdout and stderr (none with --tty, whose path it opens itself, so that it
- * becomes the session's controlling terminal). The spawn and the shim's own start then leave
+ * the job's stdin, stdout and stderr (a pty slave three times with --tty, which makes it the
+ * session's controlling terminal: in flight, the message keeps the slave open, so its master
+ * never sees it closed before the shim has it). The spawn and the shim's own start then leave
  * the job's critical path. End of file instead of a message (ssid is gone): it exits.
  *
  * Built static by
@@ -39,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -253,20 +255,15 @@ static char **await_job(int *argc)
         count = (int)((header->cmsg_len - CMSG_LEN(0)) / sizeof(int));
         memcpy(received, CMSG_DATA(header), (size_t)(count < STDIO_COUNT ? count : STDIO_COUNT) * sizeof(int));
     }
-    /* The control socket (0) is replaced too: the job is the last thing it brings. Without
-       stdio (a --tty job) it becomes /dev/null until the terminal replaces it. */
-    if (count == STDIO_COUNT) {
-        for (int fd = 0; fd < STDIO_COUNT; fd++)
-            if (dup2(received[fd], fd) < 0)
-                exit(126);
-    } else {
-        int null = open("/dev/null", O_RDONLY);
-        if (null < 0 || dup2(null, STDIN_FILENO) < 0)
+    /* The control socket (0) is replaced too: the job is the last thing it brings. */
+    if (count != STDIO_COUNT)
+        exit(126);
+    for (int fd = 0; fd < STDIO_COUNT; fd++)
+        if (dup2(received[fd], fd) < 0)
             exit(126);
-        close(null);
-    }
-    for (int i = 0; i < count && i < STDIO_COUNT; i++)
-        close(received[i]);
+    for (int i = 0; i < STDIO_COUNT; i++)
+        if (received[i] >= STDIO_COUNT)
+            close(received[i]);
 
     int length;
     char **strings = split(text, (size_t)size, &length);
@@ -288,17 +285,11 @@ static char **await_job(int *argc)
     return job;
 }
 
-/* --tty: opened after setsid and without O_NOCTTY, it becomes the session's terminal. */
-static void use_terminal(const char *path)
+/* --tty: stdin is a terminal that becomes this session's controlling terminal. */
+static void control_terminal(void)
 {
-    int fd = open(path, O_RDWR);
-    if (fd < 0)
-        die(126, path, strerror(errno));
-    for (int target = 0; target < STDIO_COUNT; target++)
-        if (fd != target && dup2(fd, target) < 0)
-            die(126, "dup2 failed", strerror(errno));
-    if (fd >= STDIO_COUNT)
-        close(fd);
+    if (ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
+        die(126, "cannot make stdin the controlling terminal", strerror(errno));
 }
 
 int main(int argc, char **argv)
@@ -313,8 +304,8 @@ int main(int argc, char **argv)
             parse_identity(argv[first] + 5, &who);
         else if (strncmp(argv[first], "--cgroup=", 9) == 0 && argv[first][9] != '\0')
             cgroup = argv[first] + 9;
-        else if (strncmp(argv[first], "--tty=", 6) == 0 && argv[first][6] != '\0')
-            use_terminal(argv[first] + 6);
+        else if (strcmp(argv[first], "--tty") == 0)
+            control_terminal();
         else if (strncmp(argv[first], "--cwd=", 6) == 0 && argv[first][6] != '\0') {
             if (chdir(argv[first] + 6) != 0)
                 die(126, argv[first] + 6, strerror(errno));
@@ -322,7 +313,7 @@ int main(int argc, char **argv)
             die(126, "unknown option", argv[first]);
     }
     if (first + 1 >= argc)
-        die(126, "usage: ssi-init [--cgroup=DIR] [--as=UID:GID:GROUPS] [--cwd=DIR] [--tty=PATH] -- PROGRAM ARGS... | ssi-init --await", NULL);
+        die(126, "usage: ssi-init [--cgroup=DIR] [--as=UID:GID:GROUPS] [--cwd=DIR] [--tty] -- PROGRAM ARGS... | ssi-init --await", NULL);
 
     /* Every signal is taken with sigwaitinfo: a namespace's init gets no signal it has no
        handler for, but blocked ones are queued for it. */
