@@ -142,6 +142,43 @@ public sealed class ShimLauncherTests : IDisposable
     }
 
     [Fact]
+    public async Task A_shim_that_could_not_be_started_ahead_is_tried_again_at_the_next_job()
+    {
+        // The shim is missing when the launcher starts, so the first start ahead fails; it is
+        // there by the next job, which is spawned, and a shim must then be started ahead again.
+        var directory = Directory.CreateTempSubdirectory("ssi-launcher-test-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "ssi-init");
+            using var launcher = new ShimLauncher(new InitShim(path));
+            for (var waited = 0; waited < 20 && launcher.ReadyPid is null; waited++)
+                await Task.Delay(50);
+            Assert.Null(launcher.ReadyPid);
+            File.Copy(InitShim.Locate().Path, path);
+
+            var (read, write) = Pipes.Create();
+            Syscall.Close(read);
+            try
+            {
+                using var handle = await launcher.StartAsync(Job("true") with { Stdout = write, Stderr = write });
+                Assert.Equal(0, (await handle.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20))).Code);
+            }
+            finally
+            {
+                Syscall.Close(write);
+            }
+
+            for (var waited = 0; waited < 200 && launcher.ReadyPid is null; waited++)
+                await Task.Delay(50);
+            Assert.NotNull(launcher.ReadyPid);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Let_go_the_waiting_shim_exits()
     {
         var ready = await ReadyAsync();

@@ -43,14 +43,12 @@ internal sealed class ShimLauncher : IDisposable
     /// <summary>Starts <paramref name="job"/>; the handle is on its shim, PID 1 of the job's namespace.</summary>
     public async Task<ProcessHandle> StartAsync(ShimJob job)
     {
-        if (Take() is { } warm)
+        if (Take() is { } warm && Hand(warm, job) is { } handle)
         {
-            var handle = Hand(warm, job);
             Refill();
-            if (handle is not null)
-                return handle;
+            return handle;
         }
-        return await Spawn.StartAsync(new SpawnOptions
+        var spawned = Spawn.StartAsync(new SpawnOptions
         {
             Arguments = Shim.Wrap(job.Argv, job.Cgroup, job.Uid, job.Gid, job.Groups, _daemonUid),
             Environment = job.Environment,
@@ -60,7 +58,12 @@ internal sealed class ShimLauncher : IDisposable
             Stdout = job.Stdout,
             Stderr = job.Stderr,
             NewPidNamespace = true,
-        }).ConfigureAwait(false);
+        });
+        // Also when none was ready: the last start ahead may have failed (a transient EAGAIN
+        // under load, say), and without another try every later job would be spawned. Asked
+        // after the job's own spawn, which the spawning thread then does first.
+        Refill();
+        return await spawned.ConfigureAwait(false);
     }
 
     // The job goes to the waiting shim, or the shim is let go and null says: spawn it.
