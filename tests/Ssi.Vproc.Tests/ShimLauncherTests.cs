@@ -96,6 +96,22 @@ public sealed class ShimLauncherTests : IDisposable
     }
 
     [Fact]
+    public async Task A_job_with_an_environment_string_without_equals_is_spawned_and_none_of_it_reads_as_options()
+    {
+        var ready = await ReadyAsync();
+
+        // Handed over, the empty string would end the environment and what follows would be the
+        // shim's options and program, ahead of the job's own (--as among them).
+        var job = Job("sh", "-c", "echo ran") with { Environment = [.. s_environment, "", "--", "sh", "-c", "echo injected"] };
+        var (pid, code, output) = await RunAsync(job);
+
+        Assert.NotEqual(ready, pid);
+        Assert.Equal(0, code);
+        Assert.Equal("ran\n", output);
+        Assert.Equal(ready, _launcher.ReadyPid);
+    }
+
+    [Fact]
     public async Task A_waiting_shim_that_was_killed_is_replaced_and_the_job_still_runs()
     {
         var ready = await ReadyAsync();

@@ -59,12 +59,15 @@ internal sealed class WarmShim : IDisposable
 
     /// <summary>
     /// The job's message, or null when it cannot go this way: a string with a NUL byte in it
-    /// (it would end early and the rest would read as the shim's options), or too big a job.
+    /// (it would end early and the rest would read as the shim's options), an environment
+    /// string without '=' (an empty one would end the environment there, with the same effect),
+    /// or too big a job.
     /// </summary>
     public static byte[]? Message(ShimJob job, uint daemonUid)
     {
         var options = InitShim.Options(job.Argv, job.Cgroup, job.Uid, job.Gid, job.Groups, daemonUid, job.WorkingDirectory, job.Terminal is not null);
-        if (job.Environment.Concat(options).Any(s => s.Contains('\0', StringComparison.Ordinal)))
+        if (job.Environment.Concat(options).Any(s => s.Contains('\0', StringComparison.Ordinal))
+            || job.Environment.Any(s => !s.Contains('=', StringComparison.Ordinal)))
             return null;
         var message = Encode(job.Environment, options);
         return message.Length <= MaxMessage ? message : null;
