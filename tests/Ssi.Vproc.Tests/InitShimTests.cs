@@ -142,6 +142,29 @@ public class InitShimTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task The_program_enters_its_directory_as_the_caller_and_runs_in_slash_where_the_caller_may_not_go(bool warm)
+    {
+        var directory = Directory.CreateTempSubdirectory("ssi-init-cwd-");
+        try
+        {
+            File.SetUnixFileMode(directory.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+            var root = await RunAsync(warm, [$"--cwd={directory.FullName}", "--", "pwd"]);
+            var nobody = await RunAsync(warm, ["--as=65534:65534:", $"--cwd={directory.FullName}", "--", "pwd"]);
+
+            Assert.Equal((0, directory.FullName), (root.Code, root.Out.Trim()));
+            Assert.Equal((0, "/"), (nobody.Code, nobody.Out.Trim()));
+            Assert.Contains($"cannot enter {directory.FullName}", nobody.Err);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task A_signal_to_the_shim_reaches_the_programs_whole_group(bool warm)
     {
         // The shell and its background subshell both trap TERM; the subshell says when it is ready.

@@ -22,13 +22,15 @@ internal sealed record InitShim(string Path)
     }
 
     /// <summary>The argv that starts <paramref name="argv"/> in <paramref name="cgroup"/> as <paramref name="uid"/>/<paramref name="gid"/> under the shim.</summary>
-    public IReadOnlyList<string> Wrap(IReadOnlyList<string> argv, string? cgroup, uint uid, uint gid, IReadOnlyList<uint> groups, uint daemonUid) =>
-        [Path, .. Options(argv, cgroup, uid, gid, groups, daemonUid, null, controllingTerminal: false)];
+    public IReadOnlyList<string> Wrap(IReadOnlyList<string> argv, string? cgroup, uint uid, uint gid, IReadOnlyList<uint> groups, uint daemonUid,
+        string? workingDirectory = null) =>
+        [Path, .. Options(argv, cgroup, uid, gid, groups, daemonUid, workingDirectory, controllingTerminal: false)];
 
     /// <summary>
-    /// The shim's arguments after its name: options, <c>--</c>, the program's argv. A directory
-    /// and a controlling terminal (stdin) are options only for a shim that was started ahead of
-    /// the job (posix_spawn does them otherwise).
+    /// The shim's arguments after its name: options, <c>--</c>, the program's argv. The program
+    /// enters the directory as the caller (so a user cannot start where the user may not go);
+    /// a controlling terminal (stdin) is an option only for a shim that was started ahead of the
+    /// job (posix_spawn makes it otherwise).
     /// </summary>
     public static List<string> Options(IReadOnlyList<string> argv, string? cgroup, uint uid, uint gid, IReadOnlyList<uint> groups,
         uint daemonUid, string? workingDirectory, bool controllingTerminal)

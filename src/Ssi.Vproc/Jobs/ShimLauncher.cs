@@ -50,9 +50,8 @@ internal sealed class ShimLauncher : IDisposable
         }
         var spawned = Spawn.StartAsync(new SpawnOptions
         {
-            Arguments = Shim.Wrap(job.Argv, job.Cgroup, job.Uid, job.Gid, job.Groups, _daemonUid),
+            Arguments = Shim.Wrap(job.Argv, job.Cgroup, job.Uid, job.Gid, job.Groups, _daemonUid, job.WorkingDirectory),
             Environment = job.Environment,
-            WorkingDirectory = job.WorkingDirectory,
             Terminal = job.Terminal,
             Stdin = job.Stdin,
             Stdout = job.Stdout,

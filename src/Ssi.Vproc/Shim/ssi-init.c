@@ -174,7 +174,18 @@ static void exec_as_script(char **argv)
     errno = ENOEXEC;
 }
 
-static void run_program(char **argv, const struct identity *who)
+/* The directory is entered as the caller, after become: root's chdir would let a user start
+   in a directory that user cannot enter. Refused, the program runs in /, and says so. */
+static void enter(const char *cwd)
+{
+    if (cwd == NULL || chdir(cwd) == 0)
+        return;
+    fprintf(stderr, "ssi: cannot enter %s (%s): running in /\n", cwd, strerror(errno));
+    if (chdir("/") != 0)
+        _exit(126);
+}
+
+static void run_program(char **argv, const struct identity *who, const char *cwd)
 {
     setpgid(0, 0);
     /* With a terminal, the program's group becomes its foreground group (job control, ^C).
@@ -182,6 +193,7 @@ static void run_program(char **argv, const struct identity *who)
     if (isatty(STDIN_FILENO))
         tcsetpgrp(STDIN_FILENO, getpid());
     become(who);
+    enter(cwd);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -295,7 +307,7 @@ static void control_terminal(void)
 int main(int argc, char **argv)
 {
     static struct identity who;
-    const char *cgroup = NULL;
+    const char *cgroup = NULL, *cwd = NULL;
     if (argc == 2 && strcmp(argv[1], "--await") == 0)
         argv = await_job(&argc);
     int first = 1;
@@ -306,10 +318,9 @@ int main(int argc, char **argv)
             cgroup = argv[first] + 9;
         else if (strcmp(argv[first], "--tty") == 0)
             control_terminal();
-        else if (strncmp(argv[first], "--cwd=", 6) == 0 && argv[first][6] != '\0') {
-            if (chdir(argv[first] + 6) != 0)
-                die(126, argv[first] + 6, strerror(errno));
-        } else
+        else if (strncmp(argv[first], "--cwd=", 6) == 0 && argv[first][6] != '\0')
+            cwd = argv[first] + 6;
+        else
             die(126, "unknown option", argv[first]);
     }
     if (first + 1 >= argc)
@@ -322,7 +333,7 @@ int main(int argc, char **argv)
     sigprocmask(SIG_SETMASK, &all, NULL);
     pid_t program = clone_into(cgroup);
     if (program == 0)
-        run_program(argv + first + 1, &who);
+        run_program(argv + first + 1, &who, cwd);
 
     for (;;) {
         siginfo_t info;
