@@ -181,8 +181,12 @@ public partial class VprocTests(ITestOutputHelper output)
         var groups = await shell.RunAsync("setpriv --reuid 65534 --regid 65534 --groups 27,100 -- ssi run -n 3 -- id -G");
         var denied = await shell.RunAsync($"{Nobody} ssi kill -9 {cpid}");
         var deniedGroup = await shell.RunAsync($"{Nobody} ssi kill -9 -- -{cpid}");
+        // Started from a directory closed to it (mktemp -d makes it 0700, root's), the program runs in / instead.
+        var closed = await shell.RunAsync($"d=$(mktemp -d /tmp/ssi-closed-XXXXXX); cd $d && {Nobody} ssi run -n 3 -- pwd; rc=$?; cd /; rmdir $d; exit $rc");
 
         Assert.Equal("65534", identity.Out.Trim());
+        Assert.Equal((0, "/"), (closed.Exit, closed.Out.Trim()));
+        Assert.Contains("cannot enter /tmp/ssi-closed-", closed.Err);
         Assert.Equal("65534 27 100", groups.Out.Trim());
         Assert.NotEqual(0, denied.Exit);
         Assert.Contains("not permitted", denied.Err);
