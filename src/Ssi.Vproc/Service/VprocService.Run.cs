@@ -36,8 +36,7 @@ public sealed partial class VprocService
             return;
         }
         var peer = open.Peer;
-        using var stdio = await TakeStdioAsync(client, run, peer, target, ct).ConfigureAwait(false);
-        if (stdio is null)
+        if (target == LocalNode && await TakeStdioAsync(client, run, peer, target, ct).ConfigureAwait(false) is null)
             return;
         var cpid = _pids!.Next(_records.Contains);
         var group = run.Group is { } g && new ClusterPid(g).IsValid ? g : cpid.Value;
@@ -49,7 +48,8 @@ public sealed partial class VprocService
         if (target == LocalNode)
             await RunHereAsync(client, exec, hangupOnLoss: true, ct).ConfigureAwait(false);
         else
-            await RelayAsync(client, target, VprocMethods.Exec, Encode(exec, VprocJson.Default.ExecRequest), cpid, stdio, hangupOnLoss: !run.Detach, ct).ConfigureAwait(false);
+            await RelayAsync(client, target, VprocMethods.Exec, Encode(exec, VprocJson.Default.ExecRequest), cpid,
+                () => TakeStdioAsync(client, run, peer, target, ct), hangupOnLoss: !run.Detach, ct).ConfigureAwait(false);
     }
 
     // Takes over the stdio the client offered, for a job on another node (see CallerStdio), and
@@ -253,7 +253,8 @@ public sealed partial class VprocService
         if (record.Node == LocalNode)
             await AttachHereAsync(client, request.Cpid, ct).ConfigureAwait(false);
         else
-            await RelayAsync(client, record.Node, VprocMethods.AttachJob, open.Payload, new ClusterPid(request.Cpid), CallerStdio.None, hangupOnLoss: false, ct).ConfigureAwait(false);
+            await RelayAsync(client, record.Node, VprocMethods.AttachJob, open.Payload, new ClusterPid(request.Cpid),
+                () => Task.FromResult<CallerStdio?>(CallerStdio.None), hangupOnLoss: false, ct).ConfigureAwait(false);
     }
 
     private Task ServeAttachJobAsync(IcsStream stream, IncomingRequest open, CancellationToken ct)
@@ -290,8 +291,8 @@ public sealed partial class VprocService
     /// DOWN, the client gets <see cref="ExitCodes.NodeFailure"/>. If the client goes away (or
     /// the reader of its stdout does), the job is hung up.
     /// </summary>
-    private async Task RelayAsync(IcsStream client, int node, ushort method, ReadOnlyMemory<byte> payload, ClusterPid cpid, CallerStdio stdio,
-        bool hangupOnLoss, CancellationToken ct)
+    private async Task RelayAsync(IcsStream client, int node, ushort method, ReadOnlyMemory<byte> payload, ClusterPid cpid,
+        Func<Task<CallerStdio?>> takeStdio, bool hangupOnLoss, CancellationToken ct)
     {
         IcsStream remote;
         try
@@ -302,12 +303,21 @@ public sealed partial class VprocService
         {
             var exit = new ExitInfo(ExitCodes.NodeFailure, 0, e.Message);
             _records.End(cpid.Value, exit);
-            stdio.Dispose();
             await RefuseAsync(client, $"ssi: node {node} is unreachable: {e.Message}", ExitCodes.NodeFailure).ConfigureAwait(false);
             return;
         }
         await using (remote.ConfigureAwait(false))
         {
+            // Taken once the request has left: the target starts the job meanwhile (its output
+            // waits in the stream until the relay below reads it).
+            using var stdio = await takeStdio().ConfigureAwait(false);
+            if (stdio is null)
+            {
+                // The client went away before it heard what was taken: as a lost client.
+                if (hangupOnLoss)
+                    await SignalOnAsync(node, new JobSignal(cpid.Value, LibC.SIGHUP, false, 0), CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
             using var stopInput = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var upstream = Task.Run(() => stdio.Input is { } input
                 ? CopyInputAsync(input.ReadAsync, remote, stopInput.Token)
