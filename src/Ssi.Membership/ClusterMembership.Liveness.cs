@@ -335,6 +335,7 @@ public sealed partial class ClusterMembership
             if (raft.Cluster.Members.Any(m => Equals(m.EndPoint, address))
                 && !await raft.Cluster.RemoveMemberAsync(address, cts.Token).ConfigureAwait(false))
                 throw new SsiException(Status.Unavailable, $"the Raft group did not remove node {node.Number}");
+            await raft.WaitForSeatAsync(address, seated: false, cts.Token).ConfigureAwait(false);
             await CommitAsync(new MembershipCommand(CommandKind.SetVoter, DateTimeOffset.UtcNow, node.Number, Voter: false), cts.Token).ConfigureAwait(false);
             return;
         }
@@ -346,6 +347,7 @@ public sealed partial class ClusterMembership
         if (!raft.Cluster.Members.Any(m => Equals(m.EndPoint, address))
             && !await raft.Cluster.AddMemberAsync(address, cts.Token).ConfigureAwait(false))
             throw new SsiException(Status.Unavailable, $"node {node.Number} did not catch up with the Raft log");
+        await raft.WaitForSeatAsync(address, seated: true, cts.Token).ConfigureAwait(false);
         await CommitAsync(new MembershipCommand(CommandKind.SetVoter, DateTimeOffset.UtcNow, node.Number, Voter: true), cts.Token).ConfigureAwait(false);
     }
 

@@ -115,6 +115,21 @@ internal sealed class RaftVoter : IAsyncDisposable
     /// <summary>Number of voters in the Raft configuration as this node sees it.</summary>
     public int VoterCount => Cluster.Members.Count;
 
+    /// <summary>True when <paramref name="address"/> has a seat in this node's view of the Raft configuration.</summary>
+    public bool HasSeat(EndPoint address) => Cluster.Members.Any(m => Equals(m.EndPoint, address));
+
+    /// <summary>
+    /// Waits until this node's member list shows <paramref name="address"/> seated (or not). DotNext's
+    /// <c>AddMemberAsync</c>/<c>RemoveMemberAsync</c> return once the configuration is committed, but
+    /// <c>RaftCluster.Members</c> follows a little later, from a background loop; the voter
+    /// policy reads the seats from there, so a voter flag committed before would look unseated.
+    /// </summary>
+    public async Task WaitForSeatAsync(EndPoint address, bool seated, CancellationToken ct)
+    {
+        while (HasSeat(address) != seated)
+            await Task.Delay(10, ct).ConfigureAwait(false);
+    }
+
     /// <summary>Replicates <paramref name="command"/> and waits until it is committed and applied here.</summary>
     /// <exception cref="SsiException">Not the leader (<see cref="Status.Unavailable"/>) or no quorum in time (<see cref="Status.NoQuorum"/>).</exception>
     public async Task ReplicateAsync(MembershipCommand command, TimeSpan timeout, CancellationToken ct)
