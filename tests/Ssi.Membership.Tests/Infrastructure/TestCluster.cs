@@ -29,6 +29,9 @@ internal sealed class TestCluster : IAsyncDisposable
 
     public ClusterCredentials Credentials { get; } = ClusterCredentials.Create("test");
 
+    /// <summary>What the nodes logged; the tail is shown when a wait times out.</summary>
+    public NodeLog NodeLog { get; } = new();
+
     public int MaxVoters { get; }
 
     public IEnumerable<TestNode> Running => _nodes.Values.Where(n => n.Membership is not null);
@@ -75,7 +78,7 @@ internal sealed class TestCluster : IAsyncDisposable
             Init = init,
             JoinSeed = seed is null ? null : new IPEndPoint(IPAddress.Loopback, seed.IcsPort),
             MaxVoters = MaxVoters,
-        }, ics, router);
+        }, ics, router, NodeLog.For(name));
         node.Ics = ics;
         node.Membership = membership;
         try
@@ -116,7 +119,10 @@ internal sealed class TestCluster : IAsyncDisposable
         while (!condition())
         {
             if (watch.Elapsed > timeout)
+                {
+                _output.WriteLine($"the nodes' last log lines:\n{NodeLog.Tail()}");
                 throw new TimeoutException($"timed out after {timeout.TotalSeconds:F0} s waiting for: {what}\n{Dump()}");
+            }
             await Task.Delay(10);
         }
         return watch.Elapsed;
