@@ -65,14 +65,18 @@ internal static class NamespaceMembers
             var handles = new List<Pidfd>();
             try
             {
+                var fuse = new HashSet<uint>();
                 foreach (int pid in pids)
                 {
                     var pidfd = Pidfd.Open(pid);
                     if (pidfd is null)
                         continue;
                     handles.Add(pidfd);
+                    fuse.UnionWith(FuseConnections.Of(pid, namespaces));
                     pidfd.Signal(LibC.SIGKILL);
                 }
+                // The box's daemons are dead or dying: nothing serves its FUSE mounts any more.
+                FuseConnections.Abort(fuse);
                 foreach (var pidfd in handles)
                     await pidfd.WaitUntilExitedAsync(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)), cancellationToken);
             }
