@@ -104,6 +104,14 @@ public sealed class BoxNode
     /// <paramref name="name"/> and waits until it has exited. Returns false when it was not running.
     /// </summary>
     public async Task<bool> KillAsync(string name, int signal = 9, TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default) => await KillAsync(name, signal, servesFuse: false, timeout, cancellationToken);
+
+    /// <summary>
+    /// <see cref="KillAsync(string, int, TimeSpan?, CancellationToken)"/> for a process that
+    /// serves the node's FUSE mounts (<paramref name="servesFuse"/>: its daemon): killed with
+    /// SIGKILL, those mounts' connections are aborted too.
+    /// </summary>
+    public async Task<bool> KillAsync(string name, int signal, bool servesFuse, TimeSpan? timeout = null,
         CancellationToken cancellationToken = default)
     {
         int pid = ReadPidFile(name);
@@ -119,7 +127,7 @@ public sealed class BoxNode
         {
             opened = child is null && IsInNode(pid) ? Pidfd.Open(pid) : null;
             var pidfd = child ?? opened;
-            var fuse = signal == 9 && pidfd is not null ? FuseConnections.Of(pid, new HashSet<ulong> { LibC.InodeOf(MountNamespacePath) }) : [];
+            var fuse = servesFuse && signal == 9 && pidfd is not null ? FuseConnections.Of(pid, new HashSet<ulong> { LibC.InodeOf(MountNamespacePath) }) : [];
             wasRunning = pidfd is not null && !pidfd.HasExited && pidfd.Signal(signal);
             // Killed, it serves none of its mounts any more: end their requests, or a thread of
             // its own waiting in one would keep it from ever exiting.

@@ -117,7 +117,7 @@ public sealed class BoxCluster : IAsyncDisposable
 
     /// <summary>Kills node <paramref name="number"/>'s daemon with <paramref name="signal"/> (SIGKILL by default) and waits for it to exit.</summary>
     public Task<bool> KillDaemonAsync(int number, int signal = 9, CancellationToken ct = default) =>
-        Box.Node(number).KillAsync(DaemonName, signal, TimeSpan.FromSeconds(15), ct);
+        Box.Node(number).KillAsync(DaemonName, signal, servesFuse: true, TimeSpan.FromSeconds(15), ct);
 
     /// <summary>Connects to node <paramref name="number"/>'s daemon.</summary>
     public Task<DaemonClient> ConnectAsync(int number, CancellationToken ct = default) =>
