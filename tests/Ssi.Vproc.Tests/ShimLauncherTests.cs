@@ -133,25 +133,12 @@ public sealed class ShimLauncherTests : IDisposable
         await ReadyAsync();
         var (master, slave) = Pipes.OpenPty(24, 80);
         using var handle = await _launcher.StartAsync(Job("sh", "-c", "tty; echo controlling > /dev/tty") with { Terminal = slave });
-        var output = new System.Text.StringBuilder();
-        using (var reader = new AsyncFd(master))
-        {
-            var buffer = new byte[1024];
-            try
-            {
-                int n;
-                while ((n = await reader.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(20))) > 0)
-                    output.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, n));
-            }
-            catch (IOException)
-            {
-                // EIO: the slave's last holder closed it.
-            }
-        }
+        // AsyncFd reads a pty master's EIO (the slave's last holder closed it) as the end.
+        var output = await ReadAllAsync(master);
         var status = await handle.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
 
         Assert.Equal(0, status.Code);
-        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.Equal(slave, lines[0]);
         // /dev/tty opens only for a process that has a controlling terminal.
         Assert.Equal("controlling", lines[1]);
