@@ -15,16 +15,28 @@ public sealed class LockTests : IAsyncLifetime
     public async Task Flock_through_the_mount_excludes_other_holders_and_local_users_of_the_backing_file()
     {
         await File.WriteAllTextAsync(_m.InMount("flocked"), "");
-        using var holder = System.Diagnostics.Process.Start("flock", ["-x", _m.InMount("flocked"), "sleep", "3"]);
-        await Task.Delay(500);
+        // The holder says when it has the lock and keeps it until killed (a fixed wait fails on a loaded machine).
+        using var holder = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("flock", ["-x", _m.InMount("flocked"), "sh", "-c", "echo held; exec sleep 60"])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        try
+        {
+            Assert.Equal("held", await holder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
 
-        Shell.Result throughMount = await Shell.RunAsync($"flock -n -x '{_m.InMount("flocked")}' true");
-        Shell.Result onBacking = await Shell.RunAsync($"flock -n -x '{_m.InBacking("flocked")}' true");
-        Assert.Equal(1, throughMount.ExitCode);
-        Assert.Equal(1, onBacking.ExitCode);
-
-        await holder.WaitForExitAsync();
-        Assert.Equal(0, (await Shell.RunAsync($"flock -n -x '{_m.InMount("flocked")}' true")).ExitCode);
+            Shell.Result throughMount = await Shell.RunAsync($"flock -n -x '{_m.InMount("flocked")}' true");
+            Shell.Result onBacking = await Shell.RunAsync($"flock -n -x '{_m.InBacking("flocked")}' true");
+            Assert.Equal(1, throughMount.ExitCode);
+            Assert.Equal(1, onBacking.ExitCode);
+        }
+        finally
+        {
+            holder.Kill(entireProcessTree: true);
+            await holder.WaitForExitAsync();
+        }
+        // The killed sleep may still hold its copy of the descriptor for a moment.
+        var free = await Shell.RunAsync($"flock -w 30 -x '{_m.InMount("flocked")}' true");
+        Assert.Equal(0, free.ExitCode);
     }
 
     [Fact]

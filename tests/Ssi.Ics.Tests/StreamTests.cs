@@ -93,8 +93,7 @@ public class StreamTests
                 Interlocked.Add(ref written, chunk.Length);
             }
         });
-        await Task.Delay(500);
-        var stalledAt = Interlocked.Read(ref written);
+        var stalledAt = await StalledAsync(() => Interlocked.Read(ref written));
 
         Assert.False(writer.IsCompleted);
         Assert.InRange(stalledAt, 1, IcsStream.Window);
@@ -109,6 +108,27 @@ public class StreamTests
         while (Interlocked.Read(ref written) <= stalledAt && DateTime.UtcNow < deadline)
             await Task.Delay(10);
         Assert.True(Interlocked.Read(ref written) > stalledAt);
+    }
+
+    /// <summary>
+    /// The count once it is above zero and has not moved for a while: a fixed wait fails on a
+    /// loaded machine, where the writer may not have written its first chunk yet.
+    /// </summary>
+    private static async Task<long> StalledAsync(Func<long> count)
+    {
+        var deadline = DateTime.UtcNow + Generous;
+        var last = count();
+        var since = DateTime.UtcNow;
+        while (DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+            var now = count();
+            if (now != last)
+                (last, since) = (now, DateTime.UtcNow);
+            else if (now > 0 && DateTime.UtcNow - since > TimeSpan.FromMilliseconds(300))
+                break;
+        }
+        return last;
     }
 
     [Fact]

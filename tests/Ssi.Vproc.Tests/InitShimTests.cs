@@ -70,11 +70,13 @@ public class InitShimTests
     public async Task The_program_runs_as_pid_2_in_a_process_group_of_its_own_and_its_exit_code_is_the_shims(bool warm)
     {
         var groups = new List<(int Pid, int Group)>();
-        var (code, output, _) = await RunAsync(warm, ["--", "sh", "-c", "echo $$; sleep 1; exit 42"], async handle =>
+        using var gate = new Gate();
+        var (code, output, _) = await RunAsync(warm, ["--", "sh", "-c", $"echo $$; {gate.Script}; exit 42"], async handle =>
         {
-            await Task.Delay(300);
+            await gate.ReachedAsync();
             foreach (var pid in new[] { handle.Pid }.Concat(ProcFs.Children(handle.Pid)))
                 groups.Add((pid, int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ')[3])));
+            gate.Open();
         });
 
         Assert.Equal(42, code);
@@ -97,11 +99,13 @@ public class InitShimTests
         {
             int[] members = [];
             var shimPid = 0;
-            var (code, output, _) = await RunAsync(warm, [$"--cgroup={cgroup}", "--", "sh", "-c", "sleep 30 & cat /proc/self/cgroup; sleep 1; kill $!"], async handle =>
+            using var gate = new Gate();
+            var (code, output, _) = await RunAsync(warm, [$"--cgroup={cgroup}", "--", "sh", "-c", $"sleep 30 & cat /proc/self/cgroup; {gate.Script}; kill $!"], async handle =>
             {
                 shimPid = handle.Pid;
-                await Task.Delay(500);
+                await gate.ReachedAsync();
                 members = JobCgroup.At(cgroup).Pids().ToArray();
+                gate.Open();
             });
 
             Assert.Equal(0, code);
@@ -167,26 +171,19 @@ public class InitShimTests
     [InlineData(true)]
     public async Task A_signal_to_the_shim_reaches_the_programs_whole_group(bool warm)
     {
-        // The shell and its background subshell both trap TERM; the subshell says when it is ready.
-        var ready = Path.Combine(Path.GetTempPath(), $"ssi-init-{Guid.NewGuid():N}");
-        var script = $"(trap 'echo child-got; exit 0' TERM; sleep 30 & touch {ready}; wait) & trap 'wait; echo parent-got; exit 7' TERM; sleep 30 & wait";
-        try
+        // The shell and its background subshell both trap TERM; the subshell, started after the
+        // shell's trap is set, says when its own is.
+        using var gate = new Gate();
+        var script = $"trap 'wait; echo parent-got; exit 7' TERM; (trap 'echo child-got; exit 0' TERM; sleep 30 & {gate.Reach}; wait) & sleep 30 & wait";
+        var (code, output, _) = await RunAsync(warm, ["--", "sh", "-c", script], async handle =>
         {
-            var (code, output, _) = await RunAsync(warm, ["--", "sh", "-c", script], async handle =>
-            {
-                while (!File.Exists(ready))
-                    await Task.Delay(20);
-                Assert.True(handle.Signal(LibC.SIGTERM));
-            });
+            await gate.ReachedAsync();
+            Assert.True(handle.Signal(LibC.SIGTERM));
+        });
 
-            Assert.Equal(7, code);
-            Assert.Contains("child-got", output);
-            Assert.Contains("parent-got", output);
-        }
-        finally
-        {
-            File.Delete(ready);
-        }
+        Assert.Equal(7, code);
+        Assert.Contains("child-got", output);
+        Assert.Contains("parent-got", output);
     }
 
     [Theory]
