@@ -15,7 +15,10 @@ internal static class FuseConnections
 
     /// <summary>
     /// fusectl names of the FUSE mounts <paramref name="pid"/> sees, when it lives in one of the
-    /// <paramref name="mountNamespaces"/> (inodes): never the host's own mounts. None if it is gone.
+    /// <paramref name="mountNamespaces"/> (inodes), less those this process sees too: a node's
+    /// mount namespace began as a copy of the host's, with the host's FUSE mounts (a user's
+    /// sshfs, another test's mount), and those connections are not the node's to end. None if
+    /// it is gone.
     /// </summary>
     public static List<uint> Of(int pid, IReadOnlySet<ulong> mountNamespaces)
     {
@@ -23,9 +26,17 @@ internal static class FuseConnections
         var mountNamespace = NamespaceMembers.NamespaceOf(pid, "mnt");
         if (mountNamespace == 0 || !mountNamespaces.Contains(mountNamespace))
             return found;
+        var host = Listed("/proc/self/mountinfo");
+        found.AddRange(Listed($"/proc/{pid}/mountinfo").Where(connection => !host.Contains(connection)));
+        return found;
+    }
+
+    private static HashSet<uint> Listed(string mountInfo)
+    {
+        var found = new HashSet<uint>();
         try
         {
-            foreach (var line in File.ReadLines($"/proc/{pid}/mountinfo"))
+            foreach (var line in File.ReadLines(mountInfo))
             {
                 // "36 35 0:45 / /cluster rw,... - fuse.ssi-cfs ssi rw,...": field 3 is the device.
                 var separator = line.IndexOf(" - ", StringComparison.Ordinal);
