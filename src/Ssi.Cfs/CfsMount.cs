@@ -70,8 +70,12 @@ public sealed class CfsMount : IAsyncDisposable
     /// <summary>Starts attaching and mounting in the background.</summary>
     public void Start()
     {
-        // A daemon that died left its mount behind (ENOTCONN on every access): detach it first.
-        FuseMount.ClearStaleMount(MountPoint);
+        // A daemon that died left its mount behind: detach it first. This daemon alone serves the
+        // node (the control socket said so), so any FUSE mount there is a dead daemon's; one
+        // killed amid a request on its own mount is still held open, and a stat would hang.
+        var leftovers = FuseMount.AbortLeftoverMounts(MountPoint);
+        if (leftovers > 0)
+            _log.LogWarning("CFS: removed {Count} FUSE mount(s) a previous daemon left at {Mount}", leftovers, MountPoint);
         Directory.CreateDirectory(MountPoint);
         _loop = Task.Run(() => RunAsync(_stopping.Token));
     }

@@ -110,6 +110,16 @@ public sealed partial class FuseMount : IDisposable
     public static bool ClearStaleMount(string mountPoint) =>
         KernelMount.ClearStale(Path.GetFullPath(mountPoint), !KernelMount.IsRoot);
 
+    /// <summary>
+    /// Aborts and detaches every FUSE mount at <paramref name="mountPoint"/> without asking its
+    /// server, for a mount point that belongs to the caller alone (a restarted daemon's own
+    /// mount). Unlike <see cref="ClearStaleMount"/> it cannot hang: a server that was killed
+    /// while one of its own threads waited on its mount still holds the connection open, and
+    /// every request to it waits for good. Returns how many mounts were removed.
+    /// </summary>
+    public static int AbortLeftoverMounts(string mountPoint) =>
+        KernelMount.AbortAndDetach(Path.GetFullPath(mountPoint), !KernelMount.IsRoot);
+
     private void StartReaders()
     {
         for (int i = 0; i < _readersRunning.InitialCount; i++)

@@ -40,6 +40,43 @@ public sealed class CrashRecoveryTests
     }
 
     [Fact]
+    public async Task A_leftover_mount_whose_server_never_answers_is_aborted_and_detached_without_a_request()
+    {
+        string directory = PassthroughMount.NewTestDirectory();
+        // A space, which the mount table writes as \040.
+        string mountPoint = Path.Combine(directory, "mount point");
+        Directory.CreateDirectory(mountPoint);
+        try
+        {
+            using var server = HelperProcess.Start("serve", Path.Combine(directory, "backing"), mountPoint);
+            try
+            {
+                await server.WaitForLineAsync("MOUNTED", TimeSpan.FromSeconds(30));
+                // Stopped, the server holds its connection but reads nothing: any request to the mount
+                // would wait for good, as with a daemon killed while one of its threads used its own mount.
+                Assert.Equal(0, TestLibc.Kill(server.Pid, TestLibc.SIGSTOP));
+
+                var removed = await Task.Run(() => FuseMount.AbortLeftoverMounts(mountPoint)).WaitAsync(TimeSpan.FromSeconds(30));
+
+                Assert.Equal(1, removed);
+                Assert.DoesNotContain($" {mountPoint.Replace(" ", "\\040", StringComparison.Ordinal)} ", await File.ReadAllTextAsync("/proc/self/mounts"));
+                Assert.Equal(0, FuseMount.AbortLeftoverMounts(mountPoint));
+            }
+            finally
+            {
+                server.KillHard();
+                TestLibc.Kill(server.Pid, TestLibc.SIGCONT);
+                await server.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            }
+        }
+        finally
+        {
+            FuseMount.AbortLeftoverMounts(mountPoint);
+            PassthroughMount.TryDelete(directory);
+        }
+    }
+
+    [Fact]
     public async Task Disposing_with_a_file_still_open_aborts_the_connection_and_returns()
     {
         await using var m = await PassthroughMount.CreateAsync();

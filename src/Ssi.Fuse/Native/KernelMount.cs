@@ -47,6 +47,8 @@ internal static unsafe class KernelMount
     /// </summary>
     public static bool ClearStale(string mountPoint, bool viaFusermount)
     {
+        if (MountTable.FuseAt(mountPoint).Count == 0)
+            return false;
         // Force a GETATTR: cached attributes of a dead mount's root would hide that its server is gone.
         var stx = default(Statx);
         if (Libc.Statx(Libc.AT_FDCWD, mountPoint, Libc.AT_STATX_FORCE_SYNC, Statx.BasicStats, &stx) == 0)
@@ -58,9 +60,31 @@ internal static unsafe class KernelMount
         return Unmount(mountPoint).IsOk;
     }
 
-    /// <summary>The kernel's device number of whatever is mounted at <paramref name="mountPoint"/>, if reachable.</summary>
+    /// <summary>
+    /// Aborts the connection of every FUSE mount at <paramref name="mountPoint"/> and detaches it,
+    /// without a request to its server; the number of mounts removed.
+    /// </summary>
+    public static int AbortAndDetach(string mountPoint, bool viaFusermount)
+    {
+        var connections = MountTable.FuseAt(mountPoint);
+        for (var i = connections.Count - 1; i >= 0; i--)
+        {
+            Abort(connections[i]);
+            if (!(viaFusermount ? Fusermount.Unmount(mountPoint) : Unmount(mountPoint)).IsOk)
+                return connections.Count - 1 - i;
+        }
+        return connections.Count;
+    }
+
+    /// <summary>
+    /// The kernel's device number of the FUSE mount at <paramref name="mountPoint"/>: from the
+    /// mount table, else (a path through a symlink, say) from a stat of the mount.
+    /// </summary>
     public static uint? DeviceOf(string mountPoint)
     {
+        var listed = MountTable.FuseAt(mountPoint);
+        if (listed.Count > 0)
+            return listed[^1];
         var stx = default(Statx);
         return Libc.Statx(Libc.AT_FDCWD, mountPoint, 0, Statx.BasicStats, &stx) == 0 ? stx.KernelDev : null;
     }

@@ -69,18 +69,16 @@ internal sealed partial class Job
     public bool IsAttached => Volatile.Read(ref _sink) is not null;
 
     /// <summary>Starts the program of <paramref name="request"/>; the caller handles errors (not found, cannot run).</summary>
-    public static async Task<Job> StartAsync(ExecRequest request, int node, ShimLauncher launcher, CgroupTree cgroups, string socket, List<string> warnings)
+    public static async Task<Job> StartAsync(ExecRequest request, int node, ShimLauncher launcher, CgroupTree cgroups, string socket)
     {
         var cpid = new ClusterPid(request.Cpid);
         var env = JobEnvironment.Build(request.Environment, request.Uid == 0, cpid, request.Group, node, socket);
         if (JobEnvironment.Resolve(request.Argv[0], env) is null)
             throw new FileNotFoundException($"{request.Argv[0]}: command not found on node {node}");
+        // No check of the directory here: the shim enters it as the caller and says so when it
+        // cannot (also when it is missing), and a stat from the daemon of a path under its own
+        // /cluster mount would be a request to itself.
         var cwd = request.WorkingDirectory;
-        if (!Directory.Exists(cwd))
-        {
-            warnings.Add($"ssi: {cwd} does not exist on node {node}: running in /");
-            cwd = "/";
-        }
         var cgroup = cgroups.Job(cpid);
         // Made before the start: the program is born in it (see Shim/ssi-init.c), never moved.
         cgroup.Make();

@@ -151,11 +151,10 @@ public sealed partial class VprocService
     /// <summary>Starts <paramref name="exec"/> on this node and serves its stdio over <paramref name="stream"/> until it ends.</summary>
     private async Task RunHereAsync(IcsStream stream, ExecRequest exec, bool hangupOnLoss, CancellationToken ct)
     {
-        var warnings = new List<string>();
         Job job;
         try
         {
-            job = await Job.StartAsync(exec, LocalNode, _launcher!, _cgroups!, _options.Socket, warnings).ConfigureAwait(false);
+            job = await Job.StartAsync(exec, LocalNode, _launcher!, _cgroups!, _options.Socket).ConfigureAwait(false);
         }
         catch (Exception e) when (e is FileNotFoundException or IOException or UnauthorizedAccessException)
         {
@@ -170,8 +169,6 @@ public sealed partial class VprocService
         try
         {
             await OutputFrames.WriteAsync(stream, OutputKind.Started, OutputFrames.Json(new StartedInfo(exec.Cpid, LocalNode), VprocJson.Default.StartedInfo), ct).ConfigureAwait(false);
-            foreach (var warning in warnings)
-                await OutputFrames.WriteAsync(stream, OutputKind.Message, OutputFrames.Text(warning), ct).ConfigureAwait(false);
             if (exec.Detach)
             {
                 await stream.CompleteWritesAsync(ct).ConfigureAwait(false);

@@ -26,6 +26,12 @@ internal static unsafe partial class TestLibc
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Open(string path, int flags, uint mode);
 
+    public const int SIGCONT = 18;
+    public const int SIGSTOP = 19;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
+
     [LibraryImport("libc", EntryPoint = "close")]
     public static partial int Close(int fd);
 
