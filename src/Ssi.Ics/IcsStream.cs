@@ -72,10 +72,12 @@ public sealed class IcsStream : Stream
         {
             if (_current is null && !_inbound.TryDequeue(out _current))
             {
-                if (_failure is not null)
-                    throw new IOException(_failure);
+                // The peer's end first: a peer that completed and then let go (reset, or lost
+                // its connection) has delivered everything; reading it to the end is no failure.
                 if (Volatile.Read(ref _remoteDone) == 1 && _inbound.IsEmpty)
                     return 0;
+                if (_failure is not null)
+                    throw new IOException(_failure);
                 await _readable.WaitAsync(cancellationToken).ConfigureAwait(false);
                 continue;
             }
@@ -116,8 +118,12 @@ public sealed class IcsStream : Stream
     /// <summary>Tells the peer no more bytes follow; reading goes on until the peer completes too.</summary>
     public async ValueTask CompleteWritesAsync(CancellationToken ct = default)
     {
-        if (Interlocked.Exchange(ref _localDone, 1) == 0)
-            await SendAsync(FrameKind.StreamEnd, ReadOnlyMemory<byte>.Empty, ct).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _localDone, 1) != 0)
+            return;
+        // A peer that completed and let go already wants nothing more from this side.
+        if (_failure is not null && Volatile.Read(ref _remoteDone) == 1)
+            return;
+        await SendAsync(FrameKind.StreamEnd, ReadOnlyMemory<byte>.Empty, ct).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

@@ -81,13 +81,15 @@ public class CliTests(ITestOutputHelper output)
         var cluster = await Cli.RunAsync("cluster", "--box", box.Box.Name, "--node", "2", "--json");
         var events = await Cli.RunAsync("events", "--box", box.Box.Name, "--json");
 
-        Assert.Equal(0, nodes.Exit);
+        Assert.True(nodes.Exit == 0, nodes.Err);
+        Assert.True(cluster.Exit == 0, cluster.Err);
+        Assert.True(events.Exit == 0, events.Err);
         using var list = System.Text.Json.JsonDocument.Parse(nodes.Out);
         Assert.Equal(2, list.RootElement.GetProperty("nodes").GetArrayLength());
         using var info = System.Text.Json.JsonDocument.Parse(cluster.Out);
         Assert.Equal(2, info.RootElement.GetProperty("localNode").GetInt32());
         Assert.All(events.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => System.Text.Json.JsonDocument.Parse(line).Dispose());
-        Assert.Contains(events.Out.Split('\n'), l => l.Contains("\"to\":\"Up\""));
+        Assert.True(events.Out.Split('\n').Any(l => l.Contains("\"to\":\"Up\"")), $"no Up event in: '{events.Out}' (stderr: '{events.Err}')");
     }
 }
 

@@ -132,6 +132,29 @@ public class StreamTests
     }
 
     [Fact]
+    public async Task A_server_that_completes_and_lets_go_before_the_client_completes_delivers_everything()
+    {
+        // The handler answers, completes and returns before the client's own end arrives, so its
+        // stream is reset after the end: the client still reads every byte, then a clean end.
+        var handled = new TaskCompletionSource();
+        await using var nodes = await TwoNodes.StartAsync((_, b) => b.MapStream(Methods.Sink, async (s, _, ct) =>
+        {
+            await s.WriteAsync("answer"u8.ToArray(), ct);
+            await s.CompleteWritesAsync(ct);
+            handled.SetResult();
+        }));
+        await using var stream = await nodes.A.OpenStreamAsync(2, Methods.Sink, default);
+        await handled.Task.WaitAsync(Generous);
+        await Task.Delay(200); // lets the reset that follows the handler's return arrive (the case under test)
+
+        await stream.CompleteWritesAsync();
+        using var back = new MemoryStream();
+        await stream.CopyToAsync(back).WaitAsync(Generous);
+
+        Assert.Equal("answer"u8.ToArray(), back.ToArray());
+    }
+
+    [Fact]
     public async Task Losing_the_connection_fails_reads_instead_of_hanging()
     {
         await using var nodes = await TwoNodes.StartAsync((_, b) => b.MapStream(Methods.Sink, (_, _, ct) => Task.Delay(Timeout.Infinite, ct)));
