@@ -128,6 +128,21 @@ public sealed class ShimLauncherTests : IDisposable
     }
 
     [Fact]
+    public async Task A_waiting_shim_that_dies_is_reaped_and_replaced_without_waiting_for_a_job()
+    {
+        var ready = await ReadyAsync();
+        using (var process = System.Diagnostics.Process.GetProcessById(ready))
+            process.Kill();
+
+        // Reaped: not even a zombie is left. Replaced: another shim waits.
+        for (var waited = 0; waited < 200 && (Directory.Exists($"/proc/{ready}") || _launcher.ReadyPid is null); waited++)
+            await Task.Delay(50);
+        Assert.False(Directory.Exists($"/proc/{ready}"), $"the dead shim {ready} was not reaped");
+        Assert.NotNull(_launcher.ReadyPid);
+        Assert.NotEqual(ready, _launcher.ReadyPid);
+    }
+
+    [Fact]
     public async Task A_terminal_job_gets_the_pty_as_its_controlling_terminal()
     {
         await ReadyAsync();

@@ -16,6 +16,7 @@ internal sealed class ShimLauncher : IDisposable
     private readonly bool _keepOneReady;
     private readonly uint _daemonUid = LibC.GetUid();
     private WarmShim? _ready;
+    private CancellationTokenSource? _watch;
     private bool _filling;
     private bool _disposed;
 
@@ -125,6 +126,7 @@ internal sealed class ShimLauncher : IDisposable
         {
             var warm = _ready;
             _ready = null;
+            StopWatching();
             return warm;
         }
     }
@@ -136,11 +138,49 @@ internal sealed class ShimLauncher : IDisposable
         {
             if (!_disposed && _ready is null)
             {
-                _ready = warm;
+                MakeReady(warm);
                 return;
             }
         }
         warm.Dispose();
+    }
+
+    // Under _gate. A waiting shim that dies is reaped and replaced at once, not found dead by
+    // the next job (which would then be spawned) with a zombie kept until then.
+    private void MakeReady(WarmShim warm)
+    {
+        _ready = warm;
+        _watch = new CancellationTokenSource();
+        _ = ReplaceWhenDeadAsync(warm, _watch.Token);
+    }
+
+    private void StopWatching()
+    {
+        _watch?.Cancel();
+        _watch?.Dispose();
+        _watch = null;
+    }
+
+    private async Task ReplaceWhenDeadAsync(WarmShim warm, CancellationToken ct)
+    {
+        try
+        {
+            await warm.WhenDiedAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Taken for a job (cancelled), or the poller could not watch it: the job finds out.
+            return;
+        }
+        lock (_gate)
+        {
+            if (_ready != warm)
+                return;
+            _ready = null;
+            StopWatching();
+        }
+        warm.Dispose();
+        Refill();
     }
 
     private void Refill()
@@ -173,7 +213,7 @@ internal sealed class ShimLauncher : IDisposable
                 return;
             if (!_disposed && _ready is null)
             {
-                _ready = warm;
+                MakeReady(warm);
                 warm = null;
             }
         }
@@ -189,6 +229,7 @@ internal sealed class ShimLauncher : IDisposable
             _disposed = true;
             warm = _ready;
             _ready = null;
+            StopWatching();
         }
         warm?.Dispose();
     }

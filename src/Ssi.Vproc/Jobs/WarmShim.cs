@@ -26,6 +26,9 @@ internal sealed class WarmShim : IDisposable
     /// <summary>The waiting shim's pid (in the daemon's namespace).</summary>
     public int Pid => _handle.Pid;
 
+    /// <summary>Completes if the shim dies while it waits (killed by hand, say); cancel it before handing a job.</summary>
+    public Task WhenDiedAsync(CancellationToken ct) => _handle.WhenExitedAsync(ct);
+
     /// <summary>Starts a shim that waits for a job.</summary>
     public static async Task<WarmShim> StartAsync(InitShim shim)
     {

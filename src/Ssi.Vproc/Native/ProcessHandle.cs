@@ -28,6 +28,12 @@ internal sealed class ProcessHandle : Pidfd
         }
     }
 
+    /// <summary>
+    /// Completes once the child has exited, without reaping it; cancel it before anyone else
+    /// waits on this handle (one wait at a time).
+    /// </summary>
+    public Task WhenExitedAsync(CancellationToken ct) => FdPoller.Shared.WaitAsync(Descriptor, LibC.EPOLLIN, ct);
+
     /// <inheritdoc/>
     protected override bool ReleaseHandle()
     {
