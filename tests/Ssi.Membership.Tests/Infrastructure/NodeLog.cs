@@ -15,7 +15,28 @@ internal sealed class NodeLog
 
     public ILoggerFactory For(string node) => new Factory(this, node);
 
-    public string Tail(int lines = 400) => string.Join("\n", _lines.TakeLast(lines));
+    /// <summary>
+    /// The first lines (how the cluster formed), then each node's last lines: one node repeating
+    /// itself (a candidate every 200 ms, say) must not hide what the others did.
+    /// </summary>
+    public string Tail(int first = 150, int perNode = 60)
+    {
+        var all = _lines.ToArray();
+        var text = new System.Text.StringBuilder();
+        text.AppendLine("-- first lines:");
+        foreach (var line in all.Take(first))
+            text.AppendLine(line);
+        foreach (var node in all.Select(NodeOf).Distinct().Order(StringComparer.Ordinal))
+        {
+            text.AppendLine($"-- last lines of {node}:");
+            foreach (var line in all.Where(l => NodeOf(l) == node).TakeLast(perNode))
+                text.AppendLine(line);
+        }
+        return text.ToString();
+    }
+
+    // "   4.991 n1 Info RaftCluster: ...": the node is the second word.
+    private static string NodeOf(string line) => line.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [_, var node, ..] ? node : "";
 
     private void Add(string line)
     {
