@@ -127,7 +127,7 @@ public sealed class BoxNode
         {
             opened = child is null && IsInNode(pid) ? Pidfd.Open(pid) : null;
             var pidfd = child ?? opened;
-            var fuse = servesFuse && signal == 9 && pidfd is not null ? FuseConnections.Of(pid, new HashSet<ulong> { LibC.InodeOf(MountNamespacePath) }) : [];
+            var fuse = servesFuse && signal == 9 && pidfd is not null ? FuseConnections.Of([pid], new HashSet<ulong> { LibC.InodeOf(MountNamespacePath) }) : [];
             wasRunning = pidfd is not null && !pidfd.HasExited && pidfd.Signal(signal);
             // Killed, it serves none of its mounts any more: end their requests, or a thread of
             // its own waiting in one would keep it from ever exiting.

@@ -120,6 +120,13 @@ public sealed partial class FuseMount : IDisposable
     public static int AbortLeftoverMounts(string mountPoint) =>
         KernelMount.AbortAndDetach(Path.GetFullPath(mountPoint), !KernelMount.IsRoot);
 
+    /// <summary>
+    /// Aborts FUSE connection <paramref name="connection"/> (a device number, as
+    /// <see cref="FuseMountTable"/> lists it) through fusectl: every request waiting on it ends
+    /// with ENOTCONN. Root only; false when there is no such connection.
+    /// </summary>
+    public static bool AbortConnection(uint connection) => KernelMount.Abort(connection);
+
     private void StartReaders()
     {
         for (int i = 0; i < _readersRunning.InitialCount; i++)

@@ -1,4 +1,4 @@
-using System.Globalization;
+using Ssi.Fuse;
 
 namespace Ssi.Box.Native;
 
@@ -11,47 +11,25 @@ namespace Ssi.Box.Native;
 /// </summary>
 internal static class FuseConnections
 {
-    private const string Control = "/sys/fs/fuse/connections";
-
     /// <summary>
-    /// fusectl names of the FUSE mounts <paramref name="pid"/> sees, when it lives in one of the
-    /// <paramref name="mountNamespaces"/> (inodes), less those this process sees too: a node's
-    /// mount namespace began as a copy of the host's, with the host's FUSE mounts (a user's
-    /// sshfs, another test's mount), and those connections are not the node's to end. None if
-    /// it is gone.
+    /// The connections of the FUSE mounts that <paramref name="pids"/> see, for those living in
+    /// one of the <paramref name="mountNamespaces"/> (inodes; each read once), less those this
+    /// process sees too: a node's mount namespace began as a copy of the host's, with the
+    /// host's FUSE mounts (a user's sshfs, another test's mount), and those connections are
+    /// not the node's to end.
     /// </summary>
-    public static List<uint> Of(int pid, IReadOnlySet<ulong> mountNamespaces)
-    {
-        var found = new List<uint>();
-        var mountNamespace = NamespaceMembers.NamespaceOf(pid, "mnt");
-        if (mountNamespace == 0 || !mountNamespaces.Contains(mountNamespace))
-            return found;
-        var host = Listed("/proc/self/mountinfo");
-        found.AddRange(Listed($"/proc/{pid}/mountinfo").Where(connection => !host.Contains(connection)));
-        return found;
-    }
-
-    private static HashSet<uint> Listed(string mountInfo)
+    public static HashSet<uint> Of(IEnumerable<int> pids, IReadOnlySet<ulong> mountNamespaces)
     {
         var found = new HashSet<uint>();
-        try
+        var read = new HashSet<ulong>();
+        foreach (var pid in pids)
         {
-            foreach (var line in File.ReadLines(mountInfo))
-            {
-                // "36 35 0:45 / /cluster rw,... - fuse.ssi-cfs ssi rw,...": field 3 is the device.
-                var separator = line.IndexOf(" - ", StringComparison.Ordinal);
-                var type = separator < 0 ? "" : line[(separator + 3)..].Split(' ')[0];
-                if (type != "fuse" && !type.StartsWith("fuse.", StringComparison.Ordinal))
-                    continue;
-                var device = line.Split(' ')[2].Split(':');
-                if (device.Length == 2 && uint.TryParse(device[0], CultureInfo.InvariantCulture, out var major)
-                    && uint.TryParse(device[1], CultureInfo.InvariantCulture, out var minor))
-                    found.Add((major << 20) | minor); // the kernel's dev_t, as fusectl prints it
-            }
+            var mountNamespace = NamespaceMembers.NamespaceOf(pid, "mnt");
+            if (mountNamespace != 0 && mountNamespaces.Contains(mountNamespace) && read.Add(mountNamespace))
+                found.UnionWith(Listed($"/proc/{pid}/mountinfo"));
         }
-        catch (IOException)
-        {
-        }
+        if (found.Count > 0)
+            found.ExceptWith(Listed("/proc/self/mountinfo"));
         return found;
     }
 
@@ -59,17 +37,18 @@ internal static class FuseConnections
     public static void Abort(IEnumerable<uint> connections)
     {
         foreach (var connection in connections)
+            FuseMount.AbortConnection(connection); // false: gone meanwhile, the kernel ended it itself
+    }
+
+    private static IEnumerable<uint> Listed(string mountInfo)
+    {
+        try
         {
-            try
-            {
-                var abort = Path.Combine(Control, connection.ToString(CultureInfo.InvariantCulture), "abort");
-                if (File.Exists(abort))
-                    File.WriteAllText(abort, "1");
-            }
-            catch (IOException)
-            {
-                // Gone meanwhile: the kernel ended it itself.
-            }
+            return FuseMountTable.List(mountInfo).Select(m => m.Connection);
+        }
+        catch (IOException)
+        {
+            return []; // the process is gone
         }
     }
 }

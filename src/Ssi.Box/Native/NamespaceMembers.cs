@@ -65,14 +65,13 @@ internal static class NamespaceMembers
             var handles = new List<Pidfd>();
             try
             {
-                var fuse = new HashSet<uint>();
+                var fuse = FuseConnections.Of(pids, namespaces);
                 foreach (int pid in pids)
                 {
                     var pidfd = Pidfd.Open(pid);
                     if (pidfd is null)
                         continue;
                     handles.Add(pidfd);
-                    fuse.UnionWith(FuseConnections.Of(pid, namespaces));
                     pidfd.Signal(LibC.SIGKILL);
                 }
                 // The box's daemons are dead or dying: nothing serves its FUSE mounts any more.

@@ -47,7 +47,7 @@ internal static unsafe class KernelMount
     /// </summary>
     public static bool ClearStale(string mountPoint, bool viaFusermount)
     {
-        if (MountTable.FuseAt(mountPoint).Count == 0)
+        if (FuseMountTable.At(mountPoint).Count == 0)
             return false;
         // Force a GETATTR: cached attributes of a dead mount's root would hide that its server is gone.
         var stx = default(Statx);
@@ -66,7 +66,7 @@ internal static unsafe class KernelMount
     /// </summary>
     public static int AbortAndDetach(string mountPoint, bool viaFusermount)
     {
-        var connections = MountTable.FuseAt(mountPoint);
+        var connections = FuseMountTable.At(mountPoint);
         for (var i = connections.Count - 1; i >= 0; i--)
         {
             Abort(connections[i]);
@@ -82,7 +82,7 @@ internal static unsafe class KernelMount
     /// </summary>
     public static uint? DeviceOf(string mountPoint)
     {
-        var listed = MountTable.FuseAt(mountPoint);
+        var listed = FuseMountTable.At(mountPoint);
         if (listed.Count > 0)
             return listed[^1];
         var stx = default(Statx);

@@ -1,19 +1,21 @@
 using System.Globalization;
 using System.Text;
 
-namespace Ssi.Fuse.Native;
+namespace Ssi.Fuse;
 
 /// <summary>
-/// The FUSE mounts /proc/self/mountinfo lists: found without a request to their server, so
-/// looking cannot hang on a server that is gone but whose connection is still held open.
+/// The FUSE mounts a mount table (/proc/PID/mountinfo) lists: found without a request to their
+/// server, so looking cannot hang on a server that is gone but whose connection is still held
+/// open. A connection is named by the kernel's device number, as fusectl names it.
 /// </summary>
-internal static class MountTable
+public static class FuseMountTable
 {
-    /// <summary>fusectl connection numbers of the FUSE mounts at exactly <paramref name="mountPoint"/>, lowest first.</summary>
-    public static List<uint> FuseAt(string mountPoint)
+    /// <summary>The FUSE mounts in <paramref name="mountInfo"/> (default: this process's), in mount order.</summary>
+    /// <exception cref="IOException">The table cannot be read (the process is gone, say).</exception>
+    public static List<(string MountPoint, uint Connection)> List(string mountInfo = "/proc/self/mountinfo")
     {
-        var found = new List<uint>();
-        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
+        var found = new List<(string, uint)>();
+        foreach (var line in File.ReadLines(mountInfo))
         {
             // "36 35 0:45 / /cluster rw,relatime shared:1 - fuse.ssi-cfs ssi rw,...": optional fields end at "-".
             var fields = line.Split(' ');
@@ -23,11 +25,15 @@ internal static class MountTable
             var type = fields[separator + 1];
             if (type != "fuse" && !type.StartsWith("fuse.", StringComparison.Ordinal))
                 continue;
-            if (Unescape(fields[4]) == mountPoint && Device(fields[2]) is uint device)
-                found.Add(device);
+            if (Device(fields[2]) is uint device)
+                found.Add((Unescape(fields[4]), device));
         }
         return found;
     }
+
+    /// <summary>Connections of this process's FUSE mounts at exactly <paramref name="mountPoint"/>, lowest first.</summary>
+    public static List<uint> At(string mountPoint) =>
+        [.. List().Where(m => m.MountPoint == mountPoint).Select(m => m.Connection)];
 
     /// <summary>"major:minor" as the kernel's dev_t, the name fusectl gives the connection.</summary>
     private static uint? Device(string field)
