@@ -286,10 +286,15 @@ internal sealed partial class Job
     {
         var status = await _shim.WaitForExitAsync().ConfigureAwait(false);
         _stdin?.Dispose();
+        // A program that ended before its client attached (a short one, on a busy node) left
+        // its output in the pipes: it waits there for the client, not in the bounded ring.
+        // Every start ends in an attach or a detach, either of which opens the gate.
+        await _gate.Task.ConfigureAwait(false);
         // PID 1 gone means the namespace is gone, and with it every writer of the pipes: what
         // is left in them is delivered. Only a descriptor passed outside the job could keep them
-        // open, hence the bound on a pipe that stays silent.
-        _gate.TrySetResult();
+        // open, hence the bound on a pipe that stays silent, counted from now at the earliest:
+        // a program silent for a while that wrote its last burst and ended loses none of it.
+        Volatile.Write(ref _lastOutput, Environment.TickCount64);
         var drained = Task.WhenAll(pumps);
         while (!drained.IsCompleted && (Volatile.Read(ref _delivering) > 0 || Environment.TickCount64 - Volatile.Read(ref _lastOutput) < 5000))
             await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);

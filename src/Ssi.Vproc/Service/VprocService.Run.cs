@@ -176,8 +176,9 @@ public sealed partial class VprocService
             }
             await job.AttachAsync(stream, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
         {
+            // Detached: the job's output waits for a client until then (see Job.WatchAsync).
             ClientLost(job, stream, hangupOnLoss);
             return;
         }
