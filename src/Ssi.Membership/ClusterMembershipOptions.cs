@@ -44,9 +44,6 @@ public sealed class ClusterMembershipOptions
     /// <summary>Upper bound of the Raft election timeout.</summary>
     public TimeSpan ElectionTimeoutUpper { get; init; } = TimeSpan.FromMilliseconds(300);
 
-    /// <summary>How long a Raft request (and the connection and TLS handshake before it) may take.</summary>
-    public TimeSpan RaftRequestTimeout { get; init; } = TimeSpan.FromSeconds(1);
-
     /// <summary>How long a membership change may take to commit before the node reports lost quorum.</summary>
     public TimeSpan CommitTimeout { get; init; } = TimeSpan.FromSeconds(3);
 }

@@ -53,11 +53,7 @@ internal sealed class RaftVoter : IAsyncDisposable
         {
             LowerElectionTimeout = (int)options.ElectionTimeoutLower.TotalMilliseconds,
             UpperElectionTimeout = (int)options.ElectionTimeoutUpper.TotalMilliseconds,
-            // Not the election timeout: a first mutual-TLS handshake with a new voter on a busy
-            // machine can take longer than 150 ms, and a promotion whose handshake is cut off
-            // left a two-voter group that could neither keep its leader nor elect one.
-            RequestTimeout = options.RaftRequestTimeout,
-            ConnectTimeout = options.RaftRequestTimeout,
+            RequestTimeout = options.ElectionTimeoutLower,
             ColdStart = coldStart,
             ConfigurationStorage = addresses,
             LoggerFactory = logs,
