@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ssi.Client;
 using Ssi.Protocol;
 using Xunit.Abstractions;
 
@@ -6,7 +7,7 @@ namespace Ssi.ClusterTests;
 
 [Trait("Category", "Cluster")]
 [Collection("box")]
-public class FailureTests(ITestOutputHelper output)
+public partial class FailureTests(ITestOutputHelper output)
 {
     // Generous on purpose: the suite must not flake on a loaded machine. The figures that
     // matter (target under 1 s) are measured by 'ssi bench membership'.
@@ -42,6 +43,39 @@ public class FailureTests(ITestOutputHelper output)
         Assert.True(info.HasQuorum);
         Assert.Equal(info.Master, (await box.ClusterAsync(survivors[1])).Master);
     }
+
+    [Fact]
+    public async Task A_hung_master_is_replaced_and_declared_down()
+    {
+        // A stopped daemon keeps its connections open and answers nothing: every request to it
+        // waits for its timeout, which elections must outlast (a 1 s Raft request timeout
+        // against 150-300 ms elections left the cluster without a master for good).
+        await using var box = await TestBox.UpAsync(3, output);
+        var master = (await box.ClusterAsync(1)).Master!.Value;
+        var pid = box.Cluster.Box.Node(master).FindProcess(BoxCluster.DaemonName)!.Pid;
+        var clock = Stopwatch.StartNew();
+        Assert.Equal(0, Kill(pid, SIGSTOP));
+        try
+        {
+            var seen = await box.WaitForStateAsync(master, NodeState.Down, box.AllBut(master), clock);
+            var survivors = box.AllBut(master).ToArray();
+            var info = await box.Cluster.WaitForClusterAsync(survivors[0], c => c.Master is { } m && m != master, TestBox.Patience);
+
+            Assert.All(seen.Values, t => Assert.True(t < DetectionBound, $"detection took {t}"));
+            Assert.True(info.HasQuorum);
+            Assert.Equal(info.Master, (await box.ClusterAsync(survivors[1])).Master);
+        }
+        finally
+        {
+            Kill(pid, SIGCONT);
+        }
+    }
+
+    private const int SIGSTOP = 19;
+    private const int SIGCONT = 18;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Kill(int pid, int signal);
 
     [Fact]
     public async Task A_restarted_node_rejoins_with_its_number()
