@@ -137,8 +137,25 @@ internal sealed class TestCluster : IAsyncDisposable
             var info = m.GetClusterInfo();
             lines.Add($"{n.Name} (node {m.LocalNode}) master={info.Master} quorum={info.HasQuorum} epoch={info.Epoch} voters={info.Voters} : "
                 + string.Join(", ", m.GetNodes().Select(x => $"{x.Number}:{x.Name}:{x.State}:{x.Role}")));
+            if (m.Raft is { } raft)
+                lines.Add("    " + RaftView(raft));
         }
         return string.Join("\n", lines);
+    }
+
+    // The Raft group as this voter sees it: a stuck promotion shows here (who lists whom).
+    private static string RaftView(RaftVoter raft)
+    {
+        try
+        {
+            var cluster = raft.Cluster;
+            var state = raft.IsLeader ? "leader" : cluster.Standby ? "standby" : "follower or candidate";
+            return $"raft: {state}, term {cluster.AuditTrail.Term}, members {string.Join(" ", cluster.Members.Select(x => x.EndPoint))}";
+        }
+        catch (ObjectDisposedException)
+        {
+            return "raft: stopped";
+        }
     }
 
     // Ports for nodes not started yet come from below the kernel's ephemeral range: a port the
